@@ -1,0 +1,72 @@
+//! The `kite` command: run modules, run spec scripts, and show the code kite generates.
+//!
+//! Every failure ends in one line on stderr and a nonzero exit status; a panic (a bug in kite)
+//! is reported the same way instead of as a panic message.
+
+mod compile;
+mod options;
+mod run;
+mod wast;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kite", version, about = "A WebAssembly JIT runtime on Cranelift")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a module: its `_start` export, or the export named by --invoke.
+    Run(run::RunCommand),
+    /// Run WebAssembly spec scripts (.wast).
+    Wast(wast::WastCommand),
+    /// Print the Cranelift IR or machine code kite generates for a module.
+    Compile(compile::CompileCommand),
+}
+
+/// Exit status for a trap, as `wasmtime run` uses: 128 + SIGABRT.
+pub const TRAP_EXIT: u8 = 134;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error in kite: {}",
+            message.lines().next().unwrap_or("")
+        );
+    }));
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Run(cmd) => cmd.execute(),
+        Command::Wast(cmd) => cmd.execute(),
+        Command::Compile(cmd) => cmd.execute(),
+    });
+    match result {
+        Ok(Ok(code)) => code,
+        Ok(Err(error)) => {
+            let is_trap = error.downcast_ref::<kite_runtime::Trap>().is_some();
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::from(if is_trap { TRAP_EXIT } else { 1 })
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+/// An error and its causes on one line.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let text = format!("{error:#}");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

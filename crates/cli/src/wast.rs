@@ -1,0 +1,50 @@
+//! `kite wast FILE...`: runs spec scripts; the last line is `N passed, N failed`.
+
+use crate::options::CommonOptions;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct WastCommand {
+    #[command(flatten)]
+    common: CommonOptions,
+    /// Spec scripts to run.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+impl WastCommand {
+    pub fn execute(self) -> Result<ExitCode> {
+        let config = self.common.config()?;
+        let (mut passed, mut failed) = (0, 0);
+        for file in &self.files {
+            match kite_wast::run_file(file, &config) {
+                Ok(report) => {
+                    for failure in &report.failures {
+                        println!("FAIL {failure}");
+                    }
+                    println!(
+                        "{}: {} passed, {} failed",
+                        file.display(),
+                        report.passed,
+                        report.failed
+                    );
+                    passed += report.passed;
+                    failed += report.failed;
+                }
+                Err(error) => {
+                    println!("FAIL {}: {}", file.display(), crate::one_line(&error));
+                    failed += 1;
+                }
+            }
+        }
+        println!("{passed} passed, {failed} failed");
+        Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}

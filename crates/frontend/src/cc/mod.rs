@@ -1,0 +1,48 @@
+//! Calling conventions for Wasm functions: how a Wasm signature becomes a Cranelift signature, and
+//! how values cross a call. Each convention is one small module behind [`Convention`], so they can
+//! be read side by side; the translator never looks past this interface.
+
+mod baseline;
+
+pub use baseline::Baseline;
+
+use crate::types::FuncType;
+use cranelift_codegen::ir::{Signature, Value};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::FunctionBuilder;
+
+/// A way to pass a Wasm function's context, parameters and results.
+pub trait Convention: Send + Sync + std::fmt::Debug {
+    /// The name users select it by (`--tail-cc NAME`).
+    fn name(&self) -> &'static str;
+
+    /// The Cranelift signature of every Wasm function of type `ty`, as callee and as caller.
+    fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature;
+
+    /// In the entry block of a function: its `VMContext` and its Wasm parameters, from the
+    /// block's parameters.
+    fn decode_params(&self, b: &mut FunctionBuilder, ty: &FuncType) -> (Value, Vec<Value>);
+
+    /// The Cranelift arguments of a call to a function of type `ty`.
+    fn encode_args(
+        &self,
+        b: &mut FunctionBuilder,
+        ty: &FuncType,
+        callee_vmctx: Value,
+        args: &[Value],
+    ) -> Vec<Value>;
+
+    /// The values a function of type `ty` returns, as the Cranelift `return` takes them.
+    fn encode_results(&self, b: &mut FunctionBuilder, ty: &FuncType, results: &[Value]) -> Vec<Value>;
+
+    /// The Wasm results of a call, from what the Cranelift call returned.
+    fn decode_results(&self, b: &mut FunctionBuilder, ty: &FuncType, results: &[Value]) -> Vec<Value>;
+}
+
+/// Looks a convention up by name.
+pub fn by_name(name: &str) -> Option<&'static dyn Convention> {
+    ALL.iter().copied().find(|c| c.name() == name)
+}
+
+/// Every convention kite offers.
+pub const ALL: &[&dyn Convention] = &[&Baseline];

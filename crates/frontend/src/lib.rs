@@ -1,0 +1,32 @@
+//! kite's frontend: WebAssembly in, Cranelift machine code out.
+//!
+//! It owns parsing and validation ([`module`]), translation of function bodies to Cranelift IR
+//! (`translate`, one module per instruction family), the calling conventions ([`cc`]), the
+//! contract with the runtime ([`vmctx`], [`trap`]) and compilation ([`compile`]).
+//!
+//! It must never depend on the runtime: it produces code and tables, and the runtime's
+//! `#[repr(C)]` structs are checked against [`vmctx`], not the other way round.
+
+pub mod cc;
+pub mod compile;
+pub mod error;
+pub mod isa;
+pub mod module;
+pub mod trampoline;
+mod translate;
+pub mod trap;
+pub mod types;
+pub mod vmctx;
+
+pub use cc::Convention;
+pub use compile::{
+    CodeBlob, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
+};
+pub use cranelift_codegen::binemit::Reloc;
+pub use cranelift_codegen::ir::LibCall;
+pub use cranelift_codegen::isa::OwnedTargetIsa;
+pub use error::CompileError;
+pub use isa::{IsaOptions, Target};
+pub use module::{ConstExpr, ConstOp, EntityIndex, ModuleInfo, SegmentMode};
+pub use trap::TrapKind;
+pub use types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};

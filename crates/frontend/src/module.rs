@@ -1,0 +1,446 @@
+//! Parsing and validation of a whole module into [`ModuleInfo`]: everything about a module except its
+//! function bodies, owned, so the runtime can keep it after the bytes are gone.
+//!
+//! wasmparser validates every section as it is read; function bodies are validated later, while
+//! they are translated, by the [`FuncToValidate`] handed out with each body.
+
+use crate::error::{CompileError, Result};
+use crate::types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use std::collections::HashMap;
+use wasmparser::{
+    ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Parser, Payload, TypeRef, ValidPayload,
+    Validator, ValidatorResources, WasmFeatures,
+};
+
+/// The Wasm features kite accepts: WebAssembly 2.0 without SIMD, plus tail calls.
+pub fn features() -> WasmFeatures {
+    (WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL) - WasmFeatures::SIMD
+}
+
+/// One instruction of a constant expression (global initializers, segment offsets and items).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+/// A constant expression, evaluated by the runtime at instantiation.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    /// The index the import occupies in its own index space.
+    pub index: EntityIndex,
+}
+
+#[derive(Clone, Debug)]
+pub enum SegmentMode<Target> {
+    Active { target: Target, offset: ConstExpr },
+    Passive,
+    Declared,
+}
+
+#[derive(Clone, Debug)]
+pub struct ElementSegment {
+    pub mode: SegmentMode<u32>,
+    pub ty: ValType,
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub mode: SegmentMode<u32>,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything about a module but its code. Index spaces put imports first, as Wasm does.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    /// The type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+    /// Initializers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    /// Initial element of each defined table.
+    pub table_inits: Vec<ConstExpr>,
+    pub imports: Vec<Import>,
+    pub exports: Vec<(String, EntityIndex)>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub data: Vec<DataSegment>,
+    pub module_name: Option<String>,
+    pub func_names: HashMap<u32, String>,
+    /// Functions whose reference can be taken (`ref.func`, element segments, exports).
+    pub escaping_funcs: Vec<bool>,
+    /// Total size of the function bodies in bytes, for compile-throughput figures.
+    pub code_bytes: usize,
+}
+
+impl ModuleInfo {
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+
+    pub fn is_imported_func(&self, func: u32) -> bool {
+        func < self.num_imported_funcs
+    }
+
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.funcs.len() as u32 - self.num_imported_funcs
+    }
+
+    /// A readable name for a function: its name-section name, else its export name, else its index.
+    pub fn func_display_name(&self, func: u32) -> String {
+        if let Some(name) = self.func_names.get(&func) {
+            return name.clone();
+        }
+        for (name, index) in &self.exports {
+            if *index == EntityIndex::Func(func) {
+                return name.clone();
+            }
+        }
+        format!("func[{func}]")
+    }
+
+    pub fn export(&self, name: &str) -> Option<EntityIndex> {
+        self.exports.iter().find(|(n, _)| n == name).map(|(_, i)| *i)
+    }
+}
+
+/// A function body waiting to be validated and translated.
+pub struct FunctionInput<'a> {
+    pub func_index: u32,
+    pub validator: FuncToValidate<ValidatorResources>,
+    pub body: FunctionBody<'a>,
+}
+
+/// The result of reading a module: its description and its function bodies.
+pub struct ParsedModule<'a> {
+    pub info: ModuleInfo,
+    pub bodies: Vec<FunctionInput<'a>>,
+}
+
+/// Parses and validates everything but function bodies.
+pub fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
+    let mut validator = Validator::new_with_features(features());
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    // The parser reads some immediates differently per feature (memory indices, limits).
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(bytes) {
+        let payload = payload?;
+        let valid = validator.payload(&payload)?;
+        read_payload(&mut info, &payload)?;
+        if let ValidPayload::Func(validator, body) = valid {
+            let func_index = info.num_imported_funcs + bodies.len() as u32;
+            info.code_bytes += body.range().len();
+            bodies.push(FunctionInput {
+                func_index,
+                validator,
+                body,
+            });
+        }
+    }
+    info.escaping_funcs.resize(info.funcs.len(), false);
+    mark_escaping(&mut info);
+    Ok(ParsedModule { info, bodies })
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: &Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::TypeSection(reader) => {
+            for group in reader.clone().into_iter_err_on_gc_types() {
+                info.types.push(func_type(&group?)?);
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for import in reader.clone().into_imports() {
+                let import = import?;
+                let index = match import.ty {
+                    TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                        info.funcs.push(ty);
+                        info.num_imported_funcs += 1;
+                        EntityIndex::Func(info.funcs.len() as u32 - 1)
+                    }
+                    TypeRef::Table(ty) => {
+                        info.tables.push(table_type(&ty)?);
+                        info.num_imported_tables += 1;
+                        EntityIndex::Table(info.tables.len() as u32 - 1)
+                    }
+                    TypeRef::Memory(ty) => {
+                        info.memories.push(memory_type(&ty));
+                        info.num_imported_memories += 1;
+                        EntityIndex::Memory(info.memories.len() as u32 - 1)
+                    }
+                    TypeRef::Global(ty) => {
+                        info.globals.push(global_type(&ty)?);
+                        info.num_imported_globals += 1;
+                        EntityIndex::Global(info.globals.len() as u32 - 1)
+                    }
+                    TypeRef::Tag(_) => return Err(CompileError::Unsupported("tags".into())),
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    index,
+                });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for ty in reader.clone() {
+                info.funcs.push(ty?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for table in reader.clone() {
+                let table = table?;
+                info.tables.push(table_type(&table.ty)?);
+                info.table_inits.push(match table.init {
+                    wasmparser::TableInit::RefNull => ConstExpr(vec![ConstOp::RefNull]),
+                    wasmparser::TableInit::Expr(expr) => const_expr(&expr)?,
+                });
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for memory in reader.clone() {
+                info.memories.push(memory_type(&memory?));
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for global in reader.clone() {
+                let global = global?;
+                info.globals.push(global_type(&global.ty)?);
+                info.global_inits.push(const_expr(&global.init_expr)?);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for export in reader.clone() {
+                let export = export?;
+                let index = match export.kind {
+                    ExternalKind::Func | ExternalKind::FuncExact => EntityIndex::Func(export.index),
+                    ExternalKind::Table => EntityIndex::Table(export.index),
+                    ExternalKind::Memory => EntityIndex::Memory(export.index),
+                    ExternalKind::Global => EntityIndex::Global(export.index),
+                    ExternalKind::Tag => return Err(CompileError::Unsupported("tags".into())),
+                };
+                info.exports.push((export.name.to_string(), index));
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(*func),
+        Payload::ElementSection(reader) => {
+            for element in reader.clone() {
+                info.elements.push(element_segment(element?)?);
+            }
+        }
+        Payload::DataSection(reader) => {
+            for data in reader.clone() {
+                let data = data?;
+                let mode = match data.kind {
+                    wasmparser::DataKind::Passive => SegmentMode::Passive,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => SegmentMode::Active {
+                        target: memory_index,
+                        offset: const_expr(&offset_expr)?,
+                    },
+                };
+                info.data.push(DataSegment {
+                    mode,
+                    bytes: data.data.to_vec(),
+                });
+            }
+        }
+        Payload::CustomSection(reader) => {
+            if let KnownCustom::Name(names) = reader.as_known() {
+                // A malformed name section is ignored, as the spec asks of custom sections.
+                let _ = read_names(info, names);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+    for name in names {
+        match name? {
+            Name::Module { name, .. } => info.module_name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    info.func_names.insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn func_type(ty: &wasmparser::FuncType) -> Result<FuncType> {
+    let params = ty.params().iter().map(|t| val_type(*t)).collect::<Result<_>>()?;
+    let results = ty.results().iter().map(|t| val_type(*t)).collect::<Result<_>>()?;
+    Ok(FuncType { params, results })
+}
+
+pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
+    Ok(match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => return Err(CompileError::Unsupported("v128".into())),
+        wasmparser::ValType::Ref(r) => ref_type(r)?,
+    })
+}
+
+fn ref_type(ty: wasmparser::RefType) -> Result<ValType> {
+    if ty == wasmparser::RefType::FUNCREF {
+        Ok(ValType::FuncRef)
+    } else if ty == wasmparser::RefType::EXTERNREF {
+        Ok(ValType::ExternRef)
+    } else {
+        Err(CompileError::Unsupported(format!("reference type {ty}")))
+    }
+}
+
+fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    Ok(TableType {
+        element: ref_type(ty.element_type)?,
+        limits: Limits {
+            min: ty.initial,
+            max: ty.maximum,
+        },
+    })
+}
+
+fn memory_type(ty: &wasmparser::MemoryType) -> MemoryType {
+    MemoryType {
+        limits: Limits {
+            min: ty.initial,
+            max: ty.maximum,
+        },
+    }
+}
+
+fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    Ok(GlobalType {
+        content: val_type(ty.content_type)?,
+        mutable: ty.mutable,
+    })
+}
+
+fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+    let mode = match element.kind {
+        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => SegmentMode::Active {
+            target: table_index.unwrap_or(0),
+            offset: const_expr(&offset_expr)?,
+        },
+    };
+    let (ty, items) = match element.items {
+        wasmparser::ElementItems::Functions(funcs) => {
+            let items = funcs
+                .into_iter()
+                .map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)])))
+                .collect::<Result<_>>()?;
+            (ValType::FuncRef, items)
+        }
+        wasmparser::ElementItems::Expressions(ty, exprs) => {
+            let items = exprs
+                .into_iter()
+                .map(|e| const_expr(&e?))
+                .collect::<Result<_>>()?;
+            (ref_type(ty)?, items)
+        }
+    };
+    Ok(ElementSegment { mode, ty, items })
+}
+
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    use wasmparser::Operator as O;
+    let mut ops = Vec::new();
+    let mut reader = expr.get_operators_reader();
+    while !reader.eof() {
+        ops.push(match reader.read()? {
+            O::I32Const { value } => ConstOp::I32(value),
+            O::I64Const { value } => ConstOp::I64(value),
+            O::F32Const { value } => ConstOp::F32(value.bits()),
+            O::F64Const { value } => ConstOp::F64(value.bits()),
+            O::RefNull { .. } => ConstOp::RefNull,
+            O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::I32Add => ConstOp::I32Add,
+            O::I32Sub => ConstOp::I32Sub,
+            O::I32Mul => ConstOp::I32Mul,
+            O::I64Add => ConstOp::I64Add,
+            O::I64Sub => ConstOp::I64Sub,
+            O::I64Mul => ConstOp::I64Mul,
+            O::End => break,
+            other => {
+                return Err(CompileError::Unsupported(format!("constant operator {other:?}")));
+            }
+        });
+    }
+    Ok(ConstExpr(ops))
+}
+
+/// Marks the functions whose references can escape: exported, in element segments, or named by
+/// `ref.func` in a constant expression. (Body `ref.func`s must name a declared function, so they
+/// are covered by the element segments.)
+fn mark_escaping(info: &mut ModuleInfo) {
+    let mark = |expr: &ConstExpr, escaping: &mut Vec<bool>| {
+        for op in &expr.0 {
+            if let ConstOp::RefFunc(f) = op {
+                escaping[*f as usize] = true;
+            }
+        }
+    };
+    let mut escaping = std::mem::take(&mut info.escaping_funcs);
+    for (_, index) in &info.exports {
+        if let EntityIndex::Func(f) = index {
+            escaping[*f as usize] = true;
+        }
+    }
+    for segment in &info.elements {
+        segment.items.iter().for_each(|e| mark(e, &mut escaping));
+    }
+    info.global_inits.iter().for_each(|e| mark(e, &mut escaping));
+    info.table_inits.iter().for_each(|e| mark(e, &mut escaping));
+    info.escaping_funcs = escaping;
+}

@@ -1,0 +1,117 @@
+//! Calls and tail calls: `call`, `call_indirect`, `return_call`, `return_call_indirect`.
+//!
+//! A call to a function defined in the module is a direct, colocated call resolved when the
+//! module's code is published. Calls to imports and through tables go through a `VMFuncRef`
+//! (code pointer, callee context, type id). `call_indirect` checks bounds, null and signature,
+//! in that order, as the spec orders its traps.
+
+use super::{Translator, invariant, readonly, trusted};
+use crate::error::Result;
+use crate::trap::TrapKind;
+use crate::types::FuncType;
+use crate::vmctx::{funcref, table_definition};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, SigRef, Value, types};
+use wasmparser::Operator as O;
+
+pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> {
+    match op {
+        O::Call { function_index } => call(t, *function_index, false),
+        O::ReturnCall { function_index } => call(t, *function_index, true),
+        O::CallIndirect {
+            type_index,
+            table_index,
+        } => call_indirect(t, *type_index, *table_index, false),
+        O::ReturnCallIndirect {
+            type_index,
+            table_index,
+        } => call_indirect(t, *type_index, *table_index, true),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
+    let info = t.env.info;
+    let ty = info.func_type(func);
+    let args = t.popn(ty.params.len());
+    if info.is_imported_func(func) {
+        let ptr = t.pointer_type();
+        let slot = t.env.offsets.funcref(func) as i32;
+        let vmctx = t.vmctx;
+        let code = t.ins().load(ptr, invariant(), vmctx, slot + funcref::CODE as i32);
+        let callee_vmctx = t
+            .ins()
+            .load(ptr, invariant(), vmctx, slot + funcref::VMCTX as i32);
+        let sig = t.sig_ref(info.funcs[func as usize]);
+        indirect(t, ty, sig, code, callee_vmctx, &args, tail);
+        return;
+    }
+    let callee = t.func_ref(func);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, &args);
+    if tail {
+        t.ins().return_call(callee, &call_args);
+        t.reachable = false;
+    } else {
+        let call = t.ins().call(callee, &call_args);
+        push_results(t, ty, call);
+    }
+}
+
+fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: bool) {
+    let ptr = t.pointer_type();
+    let ty = &t.env.info.types[type_index as usize];
+    let index = t.pop();
+    let args = t.popn(ty.params.len());
+
+    let def = t.table_definition(table);
+    let len = t
+        .ins()
+        .load(types::I64, trusted(), def, table_definition::LENGTH as i32);
+    let index = t.ins().uextend(types::I64, index);
+    let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+    t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
+    let elements = t.ins().load(ptr, trusted(), def, table_definition::BASE as i32);
+    let byte_offset = t.ins().ishl_imm_u(index, 3);
+    let entry = t.ins().iadd(elements, byte_offset);
+    let func_ref = t.ins().load(ptr, trusted(), entry, 0);
+    t.ins().trapz(func_ref, TrapKind::UninitializedElement.code());
+
+    let actual = t
+        .ins()
+        .load(types::I32, readonly(), func_ref, funcref::TYPE_ID as i32);
+    let (vmctx, type_id) = (t.vmctx, t.env.offsets.type_id(type_index) as i32);
+    let expected = t.ins().load(types::I32, invariant(), vmctx, type_id);
+    let mismatch = t.ins().icmp(IntCC::NotEqual, actual, expected);
+    t.trap_if(mismatch, TrapKind::BadSignature);
+
+    let code = t.ins().load(ptr, readonly(), func_ref, funcref::CODE as i32);
+    let callee_vmctx = t.ins().load(ptr, readonly(), func_ref, funcref::VMCTX as i32);
+    let sig = t.sig_ref(type_index);
+    indirect(t, ty, sig, code, callee_vmctx, &args, tail);
+}
+
+fn indirect(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    sig: SigRef,
+    code: Value,
+    callee_vmctx: Value,
+    args: &[Value],
+    tail: bool,
+) {
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, callee_vmctx, args);
+    if tail {
+        t.ins().return_call_indirect(sig, code, &call_args);
+        t.reachable = false;
+    } else {
+        let call = t.ins().call_indirect(sig, code, &call_args);
+        push_results(t, ty, call);
+    }
+}
+
+fn push_results(t: &mut Translator<'_, '_>, ty: &FuncType, call: cranelift_codegen::ir::Inst) {
+    let raw = t.b.inst_results(call).to_vec();
+    let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
+    t.stack.extend(results);
+}

@@ -1,0 +1,140 @@
+//! Linear memory: loads, stores, `memory.size`/`grow` and the bulk-memory instructions.
+//!
+//! Accesses carry no bounds check: every 32-bit memory sits in a reservation of 8 GiB plus a
+//! guard, so base + index + offset always lands inside it, and pages past the current length
+//! fault. The fault's trap code comes from the access's memory flags.
+
+use super::Translator;
+use crate::error::Result;
+use crate::trap::TrapKind;
+use crate::vmctx::{Builtin, memory_definition};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
+use wasmparser::{MemArg, Operator as O};
+
+pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> {
+    use types::{F32, F64, I32, I64};
+    match op {
+        O::I32Load { memarg } => load(t, memarg, I32, Ext::None),
+        O::I64Load { memarg } => load(t, memarg, I64, Ext::None),
+        O::F32Load { memarg } => load(t, memarg, F32, Ext::None),
+        O::F64Load { memarg } => load(t, memarg, F64, Ext::None),
+        O::I32Load8S { memarg } => load(t, memarg, I32, Ext::S8),
+        O::I32Load8U { memarg } => load(t, memarg, I32, Ext::U8),
+        O::I32Load16S { memarg } => load(t, memarg, I32, Ext::S16),
+        O::I32Load16U { memarg } => load(t, memarg, I32, Ext::U16),
+        O::I64Load8S { memarg } => load(t, memarg, I64, Ext::S8),
+        O::I64Load8U { memarg } => load(t, memarg, I64, Ext::U8),
+        O::I64Load16S { memarg } => load(t, memarg, I64, Ext::S16),
+        O::I64Load16U { memarg } => load(t, memarg, I64, Ext::U16),
+        O::I64Load32S { memarg } => load(t, memarg, I64, Ext::S32),
+        O::I64Load32U { memarg } => load(t, memarg, I64, Ext::U32),
+        O::I32Store { memarg } | O::I64Store { memarg } | O::F32Store { memarg } | O::F64Store { memarg } => {
+            store(t, memarg, None)
+        }
+        O::I32Store8 { memarg } | O::I64Store8 { memarg } => store(t, memarg, Some(types::I8)),
+        O::I32Store16 { memarg } | O::I64Store16 { memarg } => store(t, memarg, Some(types::I16)),
+        O::I64Store32 { memarg } => store(t, memarg, Some(I32)),
+        O::MemorySize { mem } => {
+            let def = t.memory_definition(*mem);
+            let len = t
+                .ins()
+                .load(I64, super::trusted(), def, memory_definition::LENGTH as i32);
+            let pages = t.ins().ushr_imm_u(len, 16);
+            let v = t.ins().ireduce(I32, pages);
+            t.push(v);
+        }
+        O::MemoryGrow { mem } => {
+            let delta = t.pop();
+            let mem = t.ins().iconst(I32, i64::from(*mem));
+            let v = t
+                .call_builtin(Builtin::MemoryGrow, &[mem, delta])
+                .expect("returns");
+            t.push(v);
+        }
+        O::MemoryFill { mem } => {
+            let (dst, value, len) = t.pop3();
+            let mem = t.ins().iconst(I32, i64::from(*mem));
+            checked_builtin(t, Builtin::MemoryFill, &[mem, dst, value, len]);
+        }
+        O::MemoryCopy { dst_mem, src_mem } => {
+            let (dst, src, len) = t.pop3();
+            let dst_mem = t.ins().iconst(I32, i64::from(*dst_mem));
+            let src_mem = t.ins().iconst(I32, i64::from(*src_mem));
+            checked_builtin(t, Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
+        }
+        O::MemoryInit { data_index, mem } => {
+            let (dst, src, len) = t.pop3();
+            let mem = t.ins().iconst(I32, i64::from(*mem));
+            let segment = t.ins().iconst(I32, i64::from(*data_index));
+            checked_builtin(t, Builtin::MemoryInit, &[mem, segment, dst, src, len]);
+        }
+        O::DataDrop { data_index } => {
+            let segment = t.ins().iconst(I32, i64::from(*data_index));
+            t.call_builtin(Builtin::DataDrop, &[segment]);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Calls a bulk-memory builtin and traps if it reports an out-of-bounds access.
+fn checked_builtin(t: &mut Translator<'_, '_>, builtin: Builtin, args: &[Value]) {
+    let status = t.call_builtin(builtin, args).expect("returns a status");
+    t.trap_if(status, TrapKind::MemoryOutOfBounds);
+}
+
+#[derive(Clone, Copy)]
+enum Ext {
+    None,
+    S8,
+    U8,
+    S16,
+    U16,
+    S32,
+    U32,
+}
+
+fn access_flags() -> MemFlagsData {
+    MemFlagsData::new().with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
+}
+
+/// The host address and constant offset of an access: base + zero-extended index + offset.
+fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value) -> (Value, i32) {
+    let base = t.memory_base(memarg.memory);
+    let index = t.ins().uextend(types::I64, index);
+    let addr = t.ins().iadd(base, index);
+    match i32::try_from(memarg.offset) {
+        Ok(offset) => (addr, offset),
+        Err(_) => (t.ins().iadd_imm_u(addr, memarg.offset as i64), 0),
+    }
+}
+
+fn load(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, ext: Ext) {
+    let index = t.pop();
+    let (addr, offset) = address(t, memarg, index);
+    let flags = access_flags();
+    let b = t.ins();
+    let v = match ext {
+        Ext::None => b.load(ty, flags, addr, offset),
+        Ext::S8 => b.sload8(ty, flags, addr, offset),
+        Ext::U8 => b.uload8(ty, flags, addr, offset),
+        Ext::S16 => b.sload16(ty, flags, addr, offset),
+        Ext::U16 => b.uload16(ty, flags, addr, offset),
+        Ext::S32 => b.sload32(flags, addr, offset),
+        Ext::U32 => b.uload32(flags, addr, offset),
+    };
+    t.push(v);
+}
+
+/// Stores the value on top of the stack, narrowed to `narrow` if given.
+fn store(t: &mut Translator<'_, '_>, memarg: &MemArg, narrow: Option<Type>) {
+    let (index, value) = t.pop2();
+    let (addr, offset) = address(t, memarg, index);
+    let flags = access_flags();
+    match narrow {
+        None => t.ins().store(flags, value, addr, offset),
+        Some(types::I8) => t.ins().istore8(flags, value, addr, offset),
+        Some(types::I16) => t.ins().istore16(flags, value, addr, offset),
+        Some(_) => t.ins().istore32(flags, value, addr, offset),
+    };
+}

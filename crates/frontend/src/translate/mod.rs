@@ -1,0 +1,420 @@
+//! Wasm function bodies to Cranelift IR.
+//!
+//! [`Translator`] holds the state of one function's translation: the operand stack of SSA values,
+//! the control stack, locals as Cranelift variables. Each instruction family lives in its own
+//! module and claims the operators it knows; the dispatch in [`Translator::operator`] only asks
+//! each family in turn. Validation runs in lockstep: every operator goes through wasmparser's
+//! `FuncValidator` before it is translated, so the translator can assume a valid body.
+
+mod calls;
+mod control;
+mod conversions;
+mod memory;
+mod numeric;
+mod tables;
+mod variables;
+
+use crate::cc::Convention;
+use crate::error::{CompileError, Result};
+use crate::module::{FunctionInput, ModuleInfo, val_type};
+use crate::trap::TrapKind;
+use crate::types::ValType;
+use crate::vmctx::{Builtin, VMCTX_BUILTINS, VMCTX_STORE_CONTEXT, VMOffsets, store_context};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, FuncRef, Function, GlobalValueData, InstBuilder, MemFlagsData, SigRef,
+    Signature, Type, UserExternalName, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use wasmparser::{FuncValidatorAllocations, Operator};
+
+/// Namespace of [`UserExternalName`]s that name the module's own functions by index.
+pub const FUNC_NAMESPACE: u32 = 0;
+
+/// Module-wide facts the translation of each function reads.
+pub struct FuncEnv<'m> {
+    pub info: &'m ModuleInfo,
+    pub offsets: &'m VMOffsets,
+    pub cc: &'m dyn Convention,
+    pub isa: &'m dyn TargetIsa,
+}
+
+/// Loads of the runtime's own data structures: aligned, and never trapping.
+pub(crate) fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Loads of data that never changes once written (a `VMFuncRef`'s fields, say).
+pub(crate) fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+/// Loads of `VMContext` fields fixed at instantiation: valid anywhere in the function, so
+/// Cranelift may move them freely (hoist, merge, or drop them when unused).
+pub(crate) fn invariant() -> MemFlagsData {
+    readonly().with_can_move()
+}
+
+pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().copied().map(BlockArg::from).collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FrameKind {
+    Block,
+    Loop,
+    /// An `if` whose `else` has not been seen yet; `else_block` takes the frame's parameters.
+    If {
+        else_block: ir::Block,
+    },
+    Else,
+    /// A block opened in unreachable code: only its `end` matters.
+    Dead,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Frame {
+    pub kind: FrameKind,
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+    /// The block after `end`, taking the results as parameters.
+    pub next: ir::Block,
+    /// A loop's header, taking the parameters; branches to a loop go here.
+    pub header: Option<ir::Block>,
+    /// Operand stack height below this frame's parameters.
+    pub height: usize,
+    /// Whether anything reaches `next`: a branch, or falling off the end.
+    pub next_reached: bool,
+    /// The parameters of an `if`, which its `else` starts with again.
+    pub if_params: Vec<Value>,
+}
+
+impl Frame {
+    /// The block a branch to this frame jumps to, and how many values it takes.
+    pub fn branch_target(&self) -> (ir::Block, usize) {
+        match self.header {
+            Some(header) => (header, self.params.len()),
+            None => (self.next, self.results.len()),
+        }
+    }
+}
+
+/// The state of one function's translation.
+pub(crate) struct Translator<'a, 'f> {
+    pub b: FunctionBuilder<'f>,
+    pub env: &'a FuncEnv<'a>,
+    pub vmctx: Value,
+    pub locals: Vec<(Variable, ValType)>,
+    pub stack: Vec<Value>,
+    pub control: Vec<Frame>,
+    pub reachable: bool,
+    sig_refs: HashMap<u32, SigRef>,
+    func_refs: HashMap<u32, FuncRef>,
+    builtin_refs: HashMap<usize, SigRef>,
+    memory_bases: HashMap<u32, Value>,
+}
+
+impl<'a, 'f> Translator<'a, 'f> {
+    pub fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    pub fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated: operand stack underflow")
+    }
+
+    pub fn pop2(&mut self) -> (Value, Value) {
+        let y = self.pop();
+        let x = self.pop();
+        (x, y)
+    }
+
+    pub fn pop3(&mut self) -> (Value, Value, Value) {
+        let z = self.pop();
+        let (x, y) = self.pop2();
+        (x, y, z)
+    }
+
+    pub fn popn(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    pub fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    pub fn ins(&mut self) -> cranelift_frontend::FuncInstBuilder<'_, 'f> {
+        self.b.ins()
+    }
+
+    pub fn pointer_type(&self) -> Type {
+        self.env.isa.pointer_type()
+    }
+
+    /// Traps with `kind` unless `cond` is zero.
+    pub fn trap_if(&mut self, cond: Value, kind: TrapKind) {
+        self.b.ins().trapnz(cond, kind.code());
+    }
+
+    pub fn sig_ref(&mut self, type_index: u32) -> SigRef {
+        if let Some(sig) = self.sig_refs.get(&type_index) {
+            return *sig;
+        }
+        let ty = &self.env.info.types[type_index as usize];
+        let sig = self.b.import_signature(self.env.cc.signature(ty, self.env.isa));
+        self.sig_refs.insert(type_index, sig);
+        sig
+    }
+
+    /// A direct reference to a function defined in this module, resolved when the module's code
+    /// is published.
+    pub fn func_ref(&mut self, func: u32) -> FuncRef {
+        if let Some(f) = self.func_refs.get(&func) {
+            return *f;
+        }
+        let signature = self.sig_ref(self.env.info.funcs[func as usize]);
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(UserExternalName::new(FUNC_NAMESPACE, func));
+        let f = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(func, f);
+        f
+    }
+
+    /// Calls a runtime builtin with the given arguments (after the implicit `VMContext`).
+    pub fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        let ptr = self.pointer_type();
+        let sig = match self.builtin_refs.get(&builtin.index()) {
+            Some(sig) => *sig,
+            None => {
+                let mut sig = Signature::new(CallConv::triple_default(self.env.isa.triple()));
+                sig.params.push(AbiParam::new(ptr));
+                sig.params
+                    .extend(builtin.params().iter().map(|t| AbiParam::new(*t)));
+                if builtin.returns_value() {
+                    sig.returns.push(AbiParam::new(types::I32));
+                }
+                let sig = self.b.import_signature(sig);
+                self.builtin_refs.insert(builtin.index(), sig);
+                sig
+            }
+        };
+        let table = self
+            .b
+            .ins()
+            .load(ptr, invariant(), self.vmctx, VMCTX_BUILTINS as i32);
+        let offset = (builtin.index() * 8) as i32;
+        let callee = self.b.ins().load(ptr, invariant(), table, offset);
+        let mut call_args = vec![self.vmctx];
+        call_args.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, callee, &call_args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// The base address of linear memory `index`. Memories never move (they grow in place inside
+    /// their reservation), so memory 0's base is loaded once in the entry block.
+    pub fn memory_base(&mut self, index: u32) -> Value {
+        if let Some(base) = self.memory_bases.get(&index) {
+            return *base;
+        }
+        let ptr = self.pointer_type();
+        let def = self.memory_definition(index);
+        self.b.ins().load(
+            ptr,
+            invariant(),
+            def,
+            crate::vmctx::memory_definition::BASE as i32,
+        )
+    }
+
+    /// The address of memory `index`'s `VMMemoryDefinition`.
+    pub fn memory_definition(&mut self, index: u32) -> Value {
+        let ptr = self.pointer_type();
+        let slot = self.env.offsets.memory(index) as i32;
+        self.b.ins().load(ptr, invariant(), self.vmctx, slot)
+    }
+
+    /// The address of table `index`'s `VMTableDefinition`.
+    pub fn table_definition(&mut self, index: u32) -> Value {
+        let ptr = self.pointer_type();
+        let slot = self.env.offsets.table(index) as i32;
+        self.b.ins().load(ptr, invariant(), self.vmctx, slot)
+    }
+
+    pub fn block_type(&self, ty: wasmparser::BlockType) -> Result<(Vec<ValType>, Vec<ValType>)> {
+        Ok(match ty {
+            wasmparser::BlockType::Empty => (vec![], vec![]),
+            wasmparser::BlockType::Type(t) => (vec![], vec![val_type(t)?]),
+            wasmparser::BlockType::FuncType(i) => {
+                let ft = &self.env.info.types[i as usize];
+                (ft.params.clone(), ft.results.clone())
+            }
+        })
+    }
+
+    /// A new block taking values of the given types as parameters.
+    pub fn block_with_params(&mut self, tys: &[ValType]) -> ir::Block {
+        let block = self.b.create_block();
+        for ty in tys {
+            self.b.append_block_param(block, ty.clif());
+        }
+        block
+    }
+
+    fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            return control::translate_unreachable(self, op);
+        }
+        let handled = control::translate(self, op)?
+            || variables::translate(self, op)?
+            || numeric::translate(self, op)?
+            || conversions::translate(self, op)?
+            || memory::translate(self, op)?
+            || calls::translate(self, op)?
+            || tables::translate(self, op)?;
+        if handled {
+            Ok(())
+        } else {
+            Err(CompileError::Unsupported(format!("operator {op:?}")))
+        }
+    }
+}
+
+/// Reusable allocations for translating many functions, one after another.
+#[derive(Default)]
+pub struct TranslatorContext {
+    builder: FunctionBuilderContext,
+    validator: Option<FuncValidatorAllocations>,
+}
+
+/// Validates and translates one function body into `func`.
+pub fn translate_function(
+    env: &FuncEnv<'_>,
+    input: FunctionInput<'_>,
+    ctx: &mut TranslatorContext,
+    func: &mut Function,
+) -> Result<()> {
+    let info = env.info;
+    let func_index = input.func_index;
+    let func_type = info.func_type(func_index);
+    func.name = UserFuncName::user(FUNC_NAMESPACE, func_index);
+    func.signature = env.cc.signature(func_type, env.isa);
+    let mut validator = input
+        .validator
+        .into_validator(ctx.validator.take().unwrap_or_default());
+
+    // The stack limit lives in the store context: two dependent loads in the prologue.
+    let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
+    let invariant_flags = func.dfg.mem_flags.insert(invariant()).expect("few flags");
+    let trusted_flags = func.dfg.mem_flags.insert(trusted()).expect("few flags");
+    let store_gv = func.create_global_value(GlobalValueData::Load {
+        base: vmctx_gv,
+        offset: (VMCTX_STORE_CONTEXT as i32).into(),
+        global_type: env.isa.pointer_type(),
+        flags: invariant_flags,
+    });
+    let limit_gv = func.create_global_value(GlobalValueData::Load {
+        base: store_gv,
+        offset: (store_context::STACK_LIMIT as i32).into(),
+        global_type: env.isa.pointer_type(),
+        flags: trusted_flags,
+    });
+    func.stack_limit = Some(limit_gv);
+
+    let mut b = FunctionBuilder::new(func, &mut ctx.builder);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (vmctx, params) = env.cc.decode_params(&mut b, func_type);
+
+    let mut locals = Vec::new();
+    for (ty, value) in func_type.params.iter().zip(params) {
+        let var = b.declare_var(ty.clif());
+        b.def_var(var, value);
+        locals.push((var, *ty));
+    }
+    let mut reader = input.body.get_binary_reader();
+    let count = reader.read_var_u32()?;
+    for _ in 0..count {
+        let offset = reader.original_position();
+        let n = reader.read_var_u32()?;
+        let ty = reader.read()?;
+        validator.define_locals(offset, n, ty)?;
+        let ty = val_type(ty)?;
+        for _ in 0..n {
+            let var = b.declare_var(ty.clif());
+            let zero = zero_value(&mut b, ty);
+            b.def_var(var, zero);
+            locals.push((var, ty));
+        }
+    }
+
+    let exit = b.create_block();
+    for ty in &func_type.results {
+        b.append_block_param(exit, ty.clif());
+    }
+    let mut t = Translator {
+        b,
+        env,
+        vmctx,
+        locals,
+        stack: Vec::new(),
+        control: vec![Frame {
+            kind: FrameKind::Block,
+            params: vec![],
+            results: func_type.results.clone(),
+            next: exit,
+            header: None,
+            height: 0,
+            next_reached: false,
+            if_params: vec![],
+        }],
+        reachable: true,
+        sig_refs: HashMap::new(),
+        func_refs: HashMap::new(),
+        builtin_refs: HashMap::new(),
+        memory_bases: HashMap::new(),
+    };
+
+    if !info.memories.is_empty() {
+        let base = t.memory_base(0);
+        t.memory_bases.insert(0, base);
+    }
+
+    let mut ops = wasmparser::OperatorsReader::new(reader);
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        validator.op(offset, &op)?;
+        t.operator(&op).map_err(|e| e.at(offset))?;
+    }
+    ops.finish()?;
+
+    // The final `end` left us in the exit block (or in unreachable code if nothing reaches it).
+    if t.reachable {
+        let results = t.b.block_params(exit).to_vec();
+        let encoded = env.cc.encode_results(&mut t.b, func_type, &results);
+        t.b.ins().return_(&encoded);
+    }
+    t.b.seal_all_blocks();
+    t.b.finalize(env.isa.frontend_config());
+    ctx.validator = Some(validator.into_allocations());
+    Ok(())
+}
+
+pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
+    match ty {
+        ValType::I32 => b.ins().iconst(types::I32, 0),
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => b.ins().iconst(types::I64, 0),
+        ValType::F32 => b.ins().f32const(0.0),
+        ValType::F64 => b.ins().f64const(0.0),
+    }
+}

@@ -1,0 +1,194 @@
+//! The contract between generated code and the runtime: the layout of an instance's context
+//! (`VMContext`), of the records it points to, and the runtime functions ("builtins") that
+//! generated code calls.
+//!
+//! This is defined once, here. The runtime lays out its `#[repr(C)]` structs to match and checks
+//! them against these offsets with `offset_of!` tests; the frontend never depends on the runtime.
+//!
+//! A `VMContext` is one allocation per instance:
+//!
+//! | offset | what |
+//! |---|---|
+//! | 0 | `*mut VMStoreContext` (stack limit) |
+//! | 8 | `*const [fn; Builtin::COUNT]` |
+//! | 16 | the runtime's instance pointer (opaque here) |
+//! | 24 | `[u32; types]`: engine-wide id of each type index, for signature checks |
+//! | ... | `[*mut VMMemoryDefinition; memories]` |
+//! | ... | `[*mut VMTableDefinition; tables]` |
+//! | ... | `[*mut u64; imported globals]` |
+//! | ... | `[u64; defined globals]` |
+//! | ... | `[VMFuncRef; functions]`: code, context and type id of every function |
+//!
+//! Memories and tables are always reached through a pointer, defined or imported alike: their
+//! definitions live in the store, where importers and the embedder find them too. Hot paths do
+//! not pay for it: a memory's base never changes, so it is loaded once per function.
+
+use crate::module::ModuleInfo;
+use cranelift_codegen::ir::{Type, types};
+
+pub const VMCTX_STORE_CONTEXT: u32 = 0;
+pub const VMCTX_BUILTINS: u32 = 8;
+pub const VMCTX_INSTANCE: u32 = 16;
+const VMCTX_TYPE_IDS: u32 = 24;
+
+/// `VMStoreContext`: per-store state that every instance of the store shares.
+pub mod store_context {
+    /// The lowest address the stack pointer may reach in Wasm code.
+    pub const STACK_LIMIT: u32 = 0;
+    pub const SIZE: u32 = 8;
+}
+
+/// `VMFuncRef`: what a `funcref` points to, and what an import slot holds.
+pub mod funcref {
+    pub const CODE: u32 = 0;
+    pub const VMCTX: u32 = 8;
+    pub const TYPE_ID: u32 = 16;
+    pub const SIZE: u32 = 24;
+}
+
+/// `VMMemoryDefinition`: a linear memory's base (fixed for its lifetime) and current byte length.
+pub mod memory_definition {
+    pub const BASE: u32 = 0;
+    pub const LENGTH: u32 = 8;
+    pub const SIZE: u32 = 16;
+}
+
+/// `VMTableDefinition`: a table's elements (64-bit raw references) and current length.
+pub mod table_definition {
+    pub const BASE: u32 = 0;
+    pub const LENGTH: u32 = 8;
+    pub const SIZE: u32 = 16;
+}
+
+/// The layout of one module's `VMContext`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VMOffsets {
+    memories: u32,
+    tables: u32,
+    imported_globals: u32,
+    defined_globals: u32,
+    funcrefs: u32,
+    size: u32,
+    num_imported_globals: u32,
+}
+
+impl VMOffsets {
+    pub fn new(info: &ModuleInfo) -> Self {
+        let align8 = |x: u32| (x + 7) & !7;
+        let num_types = info.types.len() as u32;
+        let imp_glob = info.num_imported_globals;
+        let def_glob = info.globals.len() as u32 - imp_glob;
+        let memories = align8(VMCTX_TYPE_IDS + 4 * num_types);
+        let tables = memories + 8 * info.memories.len() as u32;
+        let imported_globals = tables + 8 * info.tables.len() as u32;
+        let defined_globals = imported_globals + 8 * imp_glob;
+        let funcrefs = defined_globals + 8 * def_glob;
+        let size = funcrefs + funcref::SIZE * info.funcs.len() as u32;
+        VMOffsets {
+            memories,
+            tables,
+            imported_globals,
+            defined_globals,
+            funcrefs,
+            size,
+            num_imported_globals: imp_glob,
+        }
+    }
+
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    pub fn type_id(&self, type_index: u32) -> u32 {
+        VMCTX_TYPE_IDS + 4 * type_index
+    }
+
+    /// The slot holding a pointer to memory `index`'s `VMMemoryDefinition`.
+    pub fn memory(&self, index: u32) -> u32 {
+        self.memories + 8 * index
+    }
+
+    /// The slot holding a pointer to table `index`'s `VMTableDefinition`.
+    pub fn table(&self, index: u32) -> u32 {
+        self.tables + 8 * index
+    }
+
+    /// Where global `index` is: `Ok(offset of its value)` if defined here, `Err(offset of the
+    /// pointer to it)` if imported.
+    pub fn global(&self, index: u32) -> Result<u32, u32> {
+        if index < self.num_imported_globals {
+            Err(self.imported_globals + 8 * index)
+        } else {
+            Ok(self.defined_globals + 8 * (index - self.num_imported_globals))
+        }
+    }
+
+    pub fn funcref(&self, func: u32) -> u32 {
+        self.funcrefs + funcref::SIZE * func
+    }
+}
+
+/// Runtime functions called from generated code, through the table at `VMCTX_BUILTINS`.
+/// All take the caller's `VMContext` first and use the platform's C convention. Those that can
+/// fail return a nonzero status, on which generated code traps with the builtin's trap kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `(mem, delta) -> old pages or -1`
+    MemoryGrow,
+    /// `(mem, dst, value, len) -> status`
+    MemoryFill,
+    /// `(dst_mem, src_mem, dst, src, len) -> status`
+    MemoryCopy,
+    /// `(mem, segment, dst, src, len) -> status`
+    MemoryInit,
+    /// `(segment)`
+    DataDrop,
+    /// `(table, init, delta) -> old size or -1`
+    TableGrow,
+    /// `(table, dst, value, len) -> status`
+    TableFill,
+    /// `(dst_table, src_table, dst, src, len) -> status`
+    TableCopy,
+    /// `(table, segment, dst, src, len) -> status`
+    TableInit,
+    /// `(segment)`
+    ElemDrop,
+}
+
+impl Builtin {
+    pub const COUNT: usize = 10;
+    pub const ALL: [Builtin; Builtin::COUNT] = [
+        Builtin::MemoryGrow,
+        Builtin::MemoryFill,
+        Builtin::MemoryCopy,
+        Builtin::MemoryInit,
+        Builtin::DataDrop,
+        Builtin::TableGrow,
+        Builtin::TableFill,
+        Builtin::TableCopy,
+        Builtin::TableInit,
+        Builtin::ElemDrop,
+    ];
+
+    pub fn index(self) -> usize {
+        Builtin::ALL.iter().position(|b| *b == self).expect("listed")
+    }
+
+    /// Parameter types after the leading `VMContext` pointer.
+    pub fn params(self) -> &'static [Type] {
+        use types::{I32, I64};
+        match self {
+            Builtin::MemoryGrow => &[I32, I32],
+            Builtin::MemoryFill => &[I32, I32, I32, I32],
+            Builtin::MemoryCopy | Builtin::MemoryInit => &[I32, I32, I32, I32, I32],
+            Builtin::DataDrop | Builtin::ElemDrop => &[I32],
+            Builtin::TableGrow => &[I32, I64, I32],
+            Builtin::TableFill => &[I32, I32, I64, I32],
+            Builtin::TableCopy | Builtin::TableInit => &[I32, I32, I32, I32, I32],
+        }
+    }
+
+    pub fn returns_value(self) -> bool {
+        !matches!(self, Builtin::DataDrop | Builtin::ElemDrop)
+    }
+}

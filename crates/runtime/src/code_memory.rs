@@ -1,0 +1,207 @@
+//! Executable memory: code is written while the pages are read-write, relocated, then flipped to
+//! read-execute and the icache flushed. Pages are never writable and executable at once.
+//!
+//! Every published region is registered with its trap table and function names, so the signal
+//! handler can tell a Wasm trap from a crash and the trap can name the functions on the stack.
+
+use crate::sys;
+use anyhow::{Context, Result, bail};
+use kite_frontend::{CodeBlob, LibCall, Reloc, RelocTarget, TrapKind};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// What the trap handler and backtraces need to know about a region of code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub start: usize,
+    pub end: usize,
+    /// Sorted by offset.
+    traps: Vec<(u32, TrapKind)>,
+    /// (start offset, end offset, name), sorted.
+    functions: Vec<(u32, u32, String)>,
+}
+
+impl CodeInfo {
+    pub fn trap_at(&self, pc: usize) -> Option<TrapKind> {
+        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+        Some(self.traps[i].1)
+    }
+
+    pub fn function_at(&self, pc: usize) -> Option<&str> {
+        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self.functions.partition_point(|f| f.0 <= offset).checked_sub(1)?;
+        let (start, end, name) = &self.functions[i];
+        (offset >= *start && offset < *end).then_some(name.as_str())
+    }
+}
+
+/// All published code, by end address, for lookups from the signal handler.
+static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
+
+/// The registered region containing `pc`. Never blocks: a signal may arrive while this thread
+/// holds the lock for writing, and then the answer is "not Wasm code".
+pub fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
+    let registry = REGISTRY.try_read().ok()?;
+    let (_, info) = registry.range(pc + 1..).next()?;
+    (info.start <= pc).then(|| info.clone())
+}
+
+/// A published, executable region of code.
+#[derive(Debug)]
+pub struct CodeMemory {
+    ptr: *mut u8,
+    len: usize,
+    info: Arc<CodeInfo>,
+}
+
+// SAFETY: the region is immutable once published; the raw pointer is only an address.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above.
+unsafe impl Sync for CodeMemory {}
+
+impl CodeMemory {
+    /// Publishes `blob`, resolving calls to `Func(i)` at `func_offsets(i)` within the blob.
+    /// `functions` names the code ranges for backtraces.
+    pub fn publish(
+        blob: &CodeBlob,
+        func_offset: impl Fn(u32) -> Option<u32>,
+        functions: Vec<(u32, u32, String)>,
+    ) -> Result<CodeMemory> {
+        let page = sys::page_size();
+        let len = blob.code.len().max(1).next_multiple_of(page);
+        let ptr = sys::reserve(len).context("reserving code memory")?;
+        let mut code = CodeMemory {
+            ptr,
+            len,
+            info: Arc::new(CodeInfo {
+                start: 0,
+                end: 0,
+                traps: vec![],
+                functions: vec![],
+            }),
+        };
+        // SAFETY: the mapping is ours and not yet executable or registered.
+        unsafe {
+            sys::protect(ptr, len, true, true, false)?;
+            std::ptr::copy_nonoverlapping(blob.code.as_ptr(), ptr, blob.code.len());
+        }
+        for reloc in &blob.relocs {
+            let target = match reloc.target {
+                RelocTarget::Func(index) => {
+                    let offset = func_offset(index).context("relocation to an unknown function")?;
+                    ptr as usize + offset as usize
+                }
+                RelocTarget::LibCall(libcall) => libcall_address(libcall)?,
+            };
+            // SAFETY: the offset lies in the blob we just copied, still writable.
+            unsafe { apply(ptr.add(reloc.offset as usize), reloc.kind, target, reloc.addend)? };
+        }
+        // SAFETY: as above; from here on the region is read-execute only.
+        unsafe { sys::protect(ptr, len, true, false, true)? };
+        sys::flush_icache(ptr, blob.code.len());
+        let start = ptr as usize;
+        code.info = Arc::new(CodeInfo {
+            start,
+            end: start + blob.code.len().max(1),
+            traps: blob.traps.iter().map(|t| (t.offset, t.kind)).collect(),
+            functions,
+        });
+        REGISTRY
+            .write()
+            .expect("code registry")
+            .insert(code.info.end, code.info.clone());
+        Ok(code)
+    }
+
+    pub fn base(&self) -> *const u8 {
+        self.ptr
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if self.info.end != 0 {
+            REGISTRY.write().expect("code registry").remove(&self.info.end);
+        }
+        // SAFETY: the mapping is ours and, unregistered, no longer reachable.
+        unsafe { sys::release(self.ptr, self.len) };
+    }
+}
+
+/// Patches one relocation at `at` to refer to `target`.
+///
+/// # Safety
+/// `at` must point into writable code with room for the relocation.
+unsafe fn apply(at: *mut u8, kind: Reloc, target: usize, addend: i64) -> Result<()> {
+    let pc = at as i64;
+    let value = target as i64 + addend;
+    // SAFETY: the caller guarantees `at` is writable; unaligned writes because code is bytes.
+    unsafe {
+        match kind {
+            Reloc::Abs8 => at.cast::<u64>().write_unaligned(value as u64),
+            Reloc::X86CallPCRel4 | Reloc::X86CallPLTRel4 | Reloc::X86PCRel4 => {
+                let delta = i32::try_from(value - pc).context("x86-64 call out of range")?;
+                at.cast::<i32>().write_unaligned(delta);
+            }
+            Reloc::Arm64Call => {
+                let delta = (value - pc) >> 2;
+                if !(-(1 << 25)..(1 << 25)).contains(&delta) {
+                    bail!("AArch64 call out of range");
+                }
+                let insn = at.cast::<u32>().read_unaligned();
+                at.cast::<u32>()
+                    .write_unaligned((insn & 0xfc00_0000) | (delta as u32 & 0x03ff_ffff));
+            }
+            other => bail!("unsupported relocation {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+/// Addresses of the helpers Cranelift may call instead of an instruction the target lacks.
+fn libcall_address(libcall: LibCall) -> Result<usize> {
+    extern "C" fn floor_f32(x: f32) -> f32 {
+        x.floor()
+    }
+    extern "C" fn floor_f64(x: f64) -> f64 {
+        x.floor()
+    }
+    extern "C" fn ceil_f32(x: f32) -> f32 {
+        x.ceil()
+    }
+    extern "C" fn ceil_f64(x: f64) -> f64 {
+        x.ceil()
+    }
+    extern "C" fn trunc_f32(x: f32) -> f32 {
+        x.trunc()
+    }
+    extern "C" fn trunc_f64(x: f64) -> f64 {
+        x.trunc()
+    }
+    extern "C" fn nearest_f32(x: f32) -> f32 {
+        x.round_ties_even()
+    }
+    extern "C" fn nearest_f64(x: f64) -> f64 {
+        x.round_ties_even()
+    }
+    extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+    extern "C" fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+    Ok(match libcall {
+        LibCall::FloorF32 => floor_f32 as *const () as usize,
+        LibCall::FloorF64 => floor_f64 as *const () as usize,
+        LibCall::CeilF32 => ceil_f32 as *const () as usize,
+        LibCall::CeilF64 => ceil_f64 as *const () as usize,
+        LibCall::TruncF32 => trunc_f32 as *const () as usize,
+        LibCall::TruncF64 => trunc_f64 as *const () as usize,
+        LibCall::NearestF32 => nearest_f32 as *const () as usize,
+        LibCall::NearestF64 => nearest_f64 as *const () as usize,
+        LibCall::FmaF32 => fma_f32 as *const () as usize,
+        LibCall::FmaF64 => fma_f64 as *const () as usize,
+        other => bail!("unsupported libcall {other:?}"),
+    })
+}

@@ -1,0 +1,211 @@
+//! The engine: configuration, the compiler for the host, the engine-wide registry of function
+//! types (whose ids make `call_indirect` signature checks one compare), and the trampolines
+//! shared by every module and host function of a type.
+
+use crate::code_memory::CodeMemory;
+use crate::traps::EntryTrampoline;
+use anyhow::{Context, Result, anyhow};
+use kite_frontend::compile::compile_function;
+use kite_frontend::{CompileOptions, Convention, FuncType, IsaOptions, OwnedTargetIsa, Target, trampoline};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Engine settings, in the spirit of `wasmtime::Config`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) convention: &'static dyn Convention,
+    pub(crate) max_memory_pages: u64,
+    pub(crate) max_table_elements: u64,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) verify: bool,
+    pub(crate) parallel_compilation: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            convention: &kite_frontend::cc::Baseline,
+            max_memory_pages: 65536,
+            max_table_elements: 10_000_000,
+            max_wasm_stack: 1 << 20,
+            verify: cfg!(debug_assertions),
+            parallel_compilation: true,
+        }
+    }
+}
+
+impl Config {
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Selects the calling convention for Wasm functions by name (`baseline`, ...).
+    pub fn tail_cc(&mut self, name: &str) -> Result<&mut Self> {
+        self.convention = kite_frontend::cc::by_name(name).ok_or_else(|| {
+            let names: Vec<_> = kite_frontend::cc::ALL.iter().map(|c| c.name()).collect();
+            anyhow!(
+                "unknown calling convention `{name}` (expected one of: {})",
+                names.join(", ")
+            )
+        })?;
+        Ok(self)
+    }
+
+    /// The most 64 KiB pages any linear memory may have.
+    pub fn max_memory_pages(&mut self, pages: u64) -> &mut Self {
+        self.max_memory_pages = pages;
+        self
+    }
+
+    pub fn max_table_elements(&mut self, elements: u64) -> &mut Self {
+        self.max_table_elements = elements;
+        self
+    }
+
+    /// The most bytes of native stack Wasm code may use before it traps with stack overflow.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Runs Cranelift's verifier on all generated code.
+    pub fn verify(&mut self, on: bool) -> &mut Self {
+        self.verify = on;
+        self
+    }
+
+    pub fn parallel_compilation(&mut self, on: bool) -> &mut Self {
+        self.parallel_compilation = on;
+        self
+    }
+
+    /// The frontend's options for compiling under this config for `target`.
+    pub fn compile_options_for(&self, target: Target) -> CompileOptions {
+        self.compile_options(target, false)
+    }
+
+    pub(crate) fn compile_options(&self, target: Target, keep_text: bool) -> CompileOptions {
+        CompileOptions {
+            target,
+            isa: IsaOptions {
+                verify: self.verify,
+                pinned_reg: false,
+            },
+            convention: self.convention,
+            keep_text,
+            parallel: self.parallel_compilation,
+        }
+    }
+}
+
+/// The trampolines of one function type.
+pub(crate) struct Trampolines {
+    _code: CodeMemory,
+    pub entry: EntryTrampoline,
+    pub host: *const u8,
+}
+
+// SAFETY: immutable published code.
+unsafe impl Send for Trampolines {}
+// SAFETY: as above.
+unsafe impl Sync for Trampolines {}
+
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+struct EngineInner {
+    config: Config,
+    isa: OwnedTargetIsa,
+    types: RwLock<TypeRegistry>,
+    trampolines: Mutex<HashMap<FuncType, Arc<Trampolines>>>,
+}
+
+/// Compiles modules and owns what their instances share. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine(Arc<EngineInner>);
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.0.config).finish()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::default()).expect("the host is a supported target")
+    }
+}
+
+impl Engine {
+    pub fn new(config: &Config) -> Result<Engine> {
+        let isa = config.compile_options(Target::Host, false).build_isa()?;
+        Ok(Engine(Arc::new(EngineInner {
+            config: config.clone(),
+            isa,
+            types: RwLock::default(),
+            trampolines: Mutex::default(),
+        })))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub fn convention(&self) -> &'static str {
+        self.0.config.convention.name()
+    }
+
+    /// The engine-wide id of a function type; equal types get equal ids.
+    pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
+        if let Some(id) = self.0.types.read().expect("types").ids.get(ty) {
+            return *id;
+        }
+        let mut types = self.0.types.write().expect("types");
+        let next = types.types.len() as u32;
+        let id = *types.ids.entry(ty.clone()).or_insert(next);
+        if id == next {
+            types.types.push(ty.clone());
+        }
+        id
+    }
+
+    pub(crate) fn func_type(&self, id: u32) -> FuncType {
+        self.0.types.read().expect("types").types[id as usize].clone()
+    }
+
+    pub(crate) fn trampolines(&self, ty: &FuncType) -> Result<Arc<Trampolines>> {
+        let mut cache = self.0.trampolines.lock().expect("trampolines");
+        if let Some(t) = cache.get(ty) {
+            return Ok(t.clone());
+        }
+        let isa = &*self.0.isa;
+        let cc = self.0.config.convention;
+        let mut blob = kite_frontend::CodeBlob::default();
+        let (entry, ..) = compile_function(isa, trampoline::entry(ty, cc, isa), false, "entry trampoline")?;
+        let (host, ..) = compile_function(isa, trampoline::host(ty, cc, isa), false, "host trampoline")?;
+        let entry_offset = blob.append(entry);
+        let host_offset = blob.append(host);
+        blob.traps.sort_by_key(|t| t.offset);
+        let code = CodeMemory::publish(&blob, |_| None, vec![]).context("publishing trampolines")?;
+        // SAFETY: the entry trampoline was compiled with exactly this C signature.
+        let entry = unsafe {
+            std::mem::transmute::<*const u8, EntryTrampoline>(code.base().add(entry_offset as usize))
+        };
+        // SAFETY: within the published region.
+        let host = unsafe { code.base().add(host_offset as usize) };
+        let t = Arc::new(Trampolines {
+            _code: code,
+            entry,
+            host,
+        });
+        cache.insert(ty.clone(), t.clone());
+        Ok(t)
+    }
+
+    pub(crate) fn compile_options(&self) -> CompileOptions {
+        self.0.config.compile_options(Target::Host, false)
+    }
+}

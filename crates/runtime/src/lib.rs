@@ -1,0 +1,50 @@
+//! kite's runtime and embedding API.
+//!
+//! It owns everything that exists while Wasm runs: executable memory ([`code_memory`]), linear
+//! memories on guard-page reservations, tables, globals, instances, the builtins generated code
+//! calls, traps (signal handlers and `setjmp`/`longjmp`, in [`traps`]), and the API in the spirit
+//! of Wasmtime's: [`Engine`], [`Module`], [`Store`], [`Linker`], [`Instance`], [`Func`].
+//!
+//! ```
+//! use kite_runtime::{Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"
+//!     (module (func (export "add") (param i32 i32) (result i32)
+//!         local.get 0 local.get 1 i32.add))
+//! "#)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add")?;
+//! assert_eq!(add.call(&mut store, (2, 3))?, 5);
+//! # anyhow::Ok(())
+//! ```
+//!
+//! Platform code (mmap, signals, register access) lives in `sys` only.
+
+mod builtins;
+pub mod code_memory;
+mod engine;
+mod externals;
+mod func;
+mod instance;
+mod linker;
+mod memory;
+mod module;
+mod store;
+mod sys;
+mod table;
+pub mod traps;
+mod values;
+pub mod vm;
+
+pub use engine::{Config, Engine};
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use instance::{Instance, LinkError};
+pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, ValType};
+pub use linker::Linker;
+pub use module::{ExternType, Module};
+pub use store::{AsContext, AsContextMut, Store, StoreOpaque};
+pub use traps::Trap;
+pub use values::{ExternRef, Val};

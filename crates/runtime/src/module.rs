@@ -1,0 +1,136 @@
+//! A compiled module: its description, its published code, and its types' engine-wide ids.
+
+use crate::code_memory::CodeMemory;
+use crate::engine::Engine;
+use anyhow::{Context, Result};
+use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The type of an import or export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternType {
+    Func(FuncType),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+struct ModuleInner {
+    engine: Engine,
+    compiled: CompiledModule,
+    code: CodeMemory,
+    type_ids: Vec<u32>,
+}
+
+/// A WebAssembly module compiled for the engine's host. Cheap to clone.
+#[derive(Clone)]
+pub struct Module(Arc<ModuleInner>);
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.info().module_name)
+            .finish()
+    }
+}
+
+impl Module {
+    /// Compiles a module from its binary or text form.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = wat::parse_bytes(bytes.as_ref())?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let bytes = wat::parse_bytes(&bytes).map_err(|mut e| {
+            e.set_path(path);
+            e
+        })?;
+        Module::from_binary(engine, &bytes)
+    }
+
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let compiled = kite_frontend::compile_module(bytes, &engine.compile_options())?;
+        let mut functions = Vec::with_capacity(compiled.functions.len());
+        let prefix = compiled
+            .info
+            .module_name
+            .as_ref()
+            .map(|m| format!("{m}!"))
+            .unwrap_or_default();
+        for f in &compiled.functions {
+            let name = format!("{prefix}{}", compiled.info.func_display_name(f.func_index));
+            functions.push((f.offset, f.offset + f.len, name));
+        }
+        let num_imported = compiled.info.num_imported_funcs;
+        let code = CodeMemory::publish(
+            &compiled.blob,
+            |func| {
+                compiled
+                    .functions
+                    .get(func.checked_sub(num_imported)? as usize)
+                    .map(|f| f.offset)
+            },
+            functions,
+        )?;
+        let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
+        Ok(Module(Arc::new(ModuleInner {
+            engine: engine.clone(),
+            compiled,
+            code,
+            type_ids,
+        })))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.0.engine
+    }
+
+    pub fn info(&self) -> &ModuleInfo {
+        &self.0.compiled.info
+    }
+
+    pub(crate) fn compiled(&self) -> &CompiledModule {
+        &self.0.compiled
+    }
+
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.0.type_ids
+    }
+
+    /// The code address of a defined function.
+    pub(crate) fn func_code(&self, func_index: u32) -> *const u8 {
+        let f = self.0.compiled.defined_function(func_index);
+        // SAFETY: the offset lies within the published code.
+        unsafe { self.0.code.base().add(f.offset as usize) }
+    }
+
+    pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
+        let info = self.info();
+        match index {
+            EntityIndex::Func(f) => ExternType::Func(info.func_type(f).clone()),
+            EntityIndex::Table(t) => ExternType::Table(info.tables[t as usize]),
+            EntityIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
+            EntityIndex::Global(g) => ExternType::Global(info.globals[g as usize]),
+        }
+    }
+
+    /// `(module, name, type)` of each import, in order.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternType)> + '_ {
+        self.info()
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.name.as_str(), self.entity_type(i.index)))
+    }
+
+    /// `(name, type)` of each export, in order.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
+        self.info()
+            .exports
+            .iter()
+            .map(|(name, index)| (name.as_str(), self.entity_type(*index)))
+    }
+}

@@ -1,0 +1,169 @@
+//! The store: owner of everything instances are made of (their contexts, memories, tables,
+//! globals, host functions, externrefs) and of the embedder's data `T`. Handles such as
+//! [`crate::Memory`] are indices into a store; they live exactly as long as it does.
+
+use crate::engine::Engine;
+use crate::func::{Caller, HostFn};
+use crate::instance::InstanceData;
+use crate::memory::LinearMemory;
+use crate::table::Table;
+use crate::vm::{VMHostFuncContext, VMStoreContext};
+use std::any::Any;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The untyped part of a store.
+pub struct StoreOpaque {
+    pub(crate) engine: Engine,
+    pub(crate) context: Box<VMStoreContext>,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) memories: Vec<Box<LinearMemory>>,
+    pub(crate) tables: Vec<Box<Table>>,
+    /// Globals made by the embedder (an instance's own live in its `VMContext`).
+    pub(crate) globals: Vec<Box<u64>>,
+    pub(crate) host_contexts: Vec<Box<VMHostFuncContext>>,
+    /// Addresses of the `VMFuncRef`s inside `host_contexts`.
+    pub(crate) host_funcrefs: HashSet<usize>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The error a host function returned, on its way to the caller of the Wasm code.
+    pub(crate) pending_error: Option<anyhow::Error>,
+}
+
+impl StoreOpaque {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn new_memory(&mut self, ty: kite_frontend::MemoryType) -> anyhow::Result<crate::Memory> {
+        let memory = LinearMemory::new(ty, self.engine.config().max_memory_pages)?;
+        self.memories.push(Box::new(memory));
+        Ok(crate::Memory(self.memories.len() - 1))
+    }
+}
+
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+    pub(crate) host_funcs: Vec<Arc<HostFn<T>>>,
+}
+
+/// A collection of instances and the host state `T` their host functions see.
+pub struct Store<T> {
+    // Boxed: host function contexts hold its address.
+    inner: Box<StoreInner<T>>,
+}
+
+impl<T> Store<T> {
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    engine: engine.clone(),
+                    context: Box::default(),
+                    instances: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    host_contexts: Vec::new(),
+                    host_funcrefs: HashSet::new(),
+                    externrefs: Vec::new(),
+                    pending_error: None,
+                },
+                data,
+                host_funcs: Vec::new(),
+            }),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    pub fn into_data(self) -> T {
+        self.inner.data
+    }
+}
+
+/// Read access to a store, through the store itself or a [`Caller`].
+pub trait AsContext {
+    type Data;
+    fn inner_ref(&self) -> &StoreInner<Self::Data>;
+    fn opaque_ref(&self) -> &StoreOpaque {
+        &self.inner_ref().opaque
+    }
+}
+
+/// Write access to a store, through the store itself or a [`Caller`].
+pub trait AsContextMut: AsContext {
+    fn inner_mut(&mut self) -> &mut StoreInner<Self::Data>;
+    fn opaque(&mut self) -> &mut StoreOpaque {
+        &mut self.inner_mut().opaque
+    }
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn inner_ref(&self) -> &StoreInner<T> {
+        &self.inner
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn inner_ref(&self) -> &StoreInner<T> {
+        self.store
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        self.store
+    }
+}
+
+impl<T> AsContext for StoreInner<T> {
+    type Data = T;
+    fn inner_ref(&self) -> &StoreInner<T> {
+        self
+    }
+}
+
+impl<T> AsContextMut for StoreInner<T> {
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        self
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn inner_ref(&self) -> &StoreInner<S::Data> {
+        (**self).inner_ref()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn inner_ref(&self) -> &StoreInner<S::Data> {
+        (**self).inner_ref()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn inner_mut(&mut self) -> &mut StoreInner<S::Data> {
+        (**self).inner_mut()
+    }
+}

@@ -1,0 +1,164 @@
+//! Everything that talks to the operating system or depends on the CPU: virtual memory, signal
+//! handler registration, reading registers out of a signal context, thread stack bounds, icache
+//! maintenance. Linux on x86-64 and AArch64.
+
+use std::ffi::c_void;
+use std::io;
+
+unsafe extern "C" {
+    pub fn kite_catch(
+        entry: unsafe extern "C" fn(*mut u8, *const u8, *mut u64),
+        vmctx: *mut u8,
+        code: *const u8,
+        values: *mut u64,
+        slot: *mut *mut c_void,
+    ) -> i32;
+    pub fn kite_unwind(buf: *mut c_void) -> !;
+    fn kite_flush_icache(start: *mut c_void, len: usize);
+}
+
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// Reserves `len` bytes of address space with no access.
+pub fn reserve(len: usize) -> io::Result<*mut u8> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing aliases nothing.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ptr.cast())
+    }
+}
+
+/// Changes the protection of `len` bytes at page-aligned `ptr`.
+///
+/// # Safety
+/// The range must lie in a mapping this crate owns, and nothing may rely on the old protection.
+pub unsafe fn protect(ptr: *mut u8, len: usize, read: bool, write: bool, exec: bool) -> io::Result<()> {
+    let mut prot = libc::PROT_NONE;
+    if read {
+        prot |= libc::PROT_READ;
+    }
+    if write {
+        prot |= libc::PROT_WRITE;
+    }
+    if exec {
+        prot |= libc::PROT_EXEC;
+    }
+    // SAFETY: the caller guarantees the range is ours.
+    if unsafe { libc::mprotect(ptr.cast(), len, prot) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// # Safety
+/// `ptr`/`len` must be exactly a mapping made by [`reserve`], no longer used.
+pub unsafe fn release(ptr: *mut u8, len: usize) {
+    // SAFETY: the caller hands over the whole mapping.
+    unsafe { libc::munmap(ptr.cast(), len) };
+}
+
+/// Makes freshly written code visible to instruction fetch (a no-op on x86-64).
+pub fn flush_icache(ptr: *mut u8, len: usize) {
+    // SAFETY: clearing cache lines of mapped memory has no other effect.
+    unsafe { kite_flush_icache(ptr.cast(), len) }
+}
+
+/// The lowest and highest address of the current thread's stack.
+pub fn thread_stack_bounds() -> (usize, usize) {
+    // SAFETY: pthread_getattr_np fills `attr`, which we destroy after reading it.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return (0, usize::MAX);
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (addr as usize, addr as usize + size)
+    }
+}
+
+/// The program counter and frame pointer of the interrupted code, from a signal's context.
+///
+/// # Safety
+/// `context` must be the third argument of an `SA_SIGINFO` signal handler.
+pub unsafe fn pc_and_fp(context: *mut c_void) -> (usize, usize) {
+    let uc = context.cast::<libc::ucontext_t>();
+    // SAFETY: the kernel passes a valid ucontext_t.
+    unsafe {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let gregs = &(*uc).uc_mcontext.gregs;
+            (
+                gregs[libc::REG_RIP as usize] as usize,
+                gregs[libc::REG_RBP as usize] as usize,
+            )
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let mc = &(*uc).uc_mcontext;
+            (mc.pc as usize, mc.regs[29] as usize)
+        }
+    }
+}
+
+pub type SignalHandler = extern "C" fn(i32, *mut libc::siginfo_t, *mut c_void);
+
+/// Installs `handler` for `signal`, returning the previous disposition.
+pub fn install_handler(signal: i32, handler: SignalHandler) -> libc::sigaction {
+    // SAFETY: sigaction with a fully initialised struct; the handler is async-signal-safe enough
+    // for our use (it reads thread-locals and jumps out).
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as usize;
+        // NODEFER: we leave the handler by longjmp, which would otherwise leave the signal blocked.
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, &action, &mut previous);
+        previous
+    }
+}
+
+/// Hands a signal we do not own to the handler that was there before ours.
+///
+/// # Safety
+/// The arguments must be those our handler received.
+pub unsafe fn chain(
+    previous: &libc::sigaction,
+    signal: i32,
+    info: *mut libc::siginfo_t,
+    context: *mut c_void,
+) {
+    // SAFETY: calling the previous handler with the arguments it expects, or restoring the
+    // default action so the faulting instruction re-executes and the process dies as it would
+    // have without us.
+    unsafe {
+        let handler = previous.sa_sigaction;
+        if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+            libc::sigaction(signal, previous, std::ptr::null_mut());
+        } else if previous.sa_flags & libc::SA_SIGINFO != 0 {
+            let f: SignalHandler = std::mem::transmute(handler);
+            f(signal, info, context);
+        } else {
+            let f: extern "C" fn(i32) = std::mem::transmute(handler);
+            f(signal);
+        }
+    }
+}

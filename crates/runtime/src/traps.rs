@@ -1,0 +1,190 @@
+//! Traps: catching them and reporting them.
+//!
+//! Wasm code is entered through `kite_catch` (C's `setjmp`). Faults in Wasm code (an access to a
+//! guard page, a `ud2`/`udf` for an explicit trap) raise a signal; the handler checks that the
+//! faulting pc is a trap site of published code, records the trap kind and the return addresses
+//! found by walking frame pointers, and `longjmp`s back to the entry. Anything else goes to the
+//! handler that was installed before ours, so a real crash stays a crash.
+
+use crate::code_memory;
+use crate::sys;
+use crate::vm::VMStoreContext;
+use kite_frontend::TrapKind;
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::fmt;
+use std::sync::OnceLock;
+
+const MAX_FRAMES: usize = 32;
+
+/// A trap as the signal handler records it: no allocation, only addresses.
+#[derive(Clone, Copy)]
+struct RawTrap {
+    kind: TrapKind,
+    pcs: [usize; MAX_FRAMES],
+    len: usize,
+}
+
+thread_local! {
+    /// The innermost `kite_catch` jump buffer of this thread, null outside Wasm.
+    static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
+    static LAST_TRAP: Cell<Option<RawTrap>> = const { Cell::new(None) };
+    static STACK_BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// WebAssembly execution stopped by a trap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trap {
+    pub kind: TrapKind,
+    /// Names of the Wasm functions on the stack, innermost first.
+    pub backtrace: Vec<String>,
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wasm trap: {}", self.kind)?;
+        if !self.backtrace.is_empty() {
+            write!(f, " (in {})", self.backtrace.join(" <- "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Trap {}
+
+impl Trap {
+    pub fn new(kind: TrapKind) -> Trap {
+        Trap {
+            kind,
+            backtrace: vec![],
+        }
+    }
+
+    fn from_raw(raw: &RawTrap) -> Trap {
+        let backtrace = raw.pcs[..raw.len]
+            .iter()
+            .filter_map(|pc| code_memory::lookup(*pc)?.function_at(*pc).map(str::to_string))
+            .collect();
+        Trap {
+            kind: raw.kind,
+            backtrace,
+        }
+    }
+}
+
+struct PreviousHandlers(Vec<(i32, libc::sigaction)>);
+// SAFETY: written once before any signal of ours can arrive, then only read.
+unsafe impl Sync for PreviousHandlers {}
+// SAFETY: as above.
+unsafe impl Send for PreviousHandlers {}
+
+static PREVIOUS: OnceLock<PreviousHandlers> = OnceLock::new();
+
+fn install_handlers() {
+    PREVIOUS.get_or_init(|| {
+        let signals = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+        PreviousHandlers(
+            signals
+                .iter()
+                .map(|s| (*s, sys::install_handler(*s, handle_signal)))
+                .collect(),
+        )
+    });
+}
+
+extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
+    // SAFETY: we are an SA_SIGINFO handler, so `context` is a ucontext.
+    let (pc, fp) = unsafe { sys::pc_and_fp(context) };
+    let buf = JMP_BUF.with(|b| b.get());
+    if !buf.is_null() {
+        let kind = code_memory::lookup(pc).and_then(|code| code.trap_at(pc));
+        if let Some(kind) = kind {
+            let mut raw = RawTrap {
+                kind,
+                pcs: [0; MAX_FRAMES],
+                len: 1,
+            };
+            raw.pcs[0] = pc;
+            walk_frames(fp, &mut raw);
+            LAST_TRAP.with(|t| t.set(Some(raw)));
+            // SAFETY: `buf` is the live jump buffer of the innermost `kite_catch` on this thread;
+            // only Wasm frames lie between it and us.
+            unsafe { sys::kite_unwind(buf) }
+        }
+    }
+    let previous = PREVIOUS
+        .get()
+        .and_then(|p| p.0.iter().find(|(s, _)| *s == signal));
+    if let Some((_, previous)) = previous {
+        // SAFETY: the arguments are the ones we received.
+        unsafe { sys::chain(previous, signal, info, context) };
+    }
+}
+
+/// Collects return addresses into Wasm code by following saved frame pointers, which every
+/// function kite generates keeps.
+fn walk_frames(mut fp: usize, raw: &mut RawTrap) {
+    let (low, high) = STACK_BOUNDS.with(|b| b.get());
+    while raw.len < MAX_FRAMES && fp >= low && fp + 16 <= high && fp % 8 == 0 {
+        // SAFETY: `fp` lies within this thread's stack, checked above.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if code_memory::lookup(ret).is_none() {
+            break;
+        }
+        // The return address follows the call; step back into it to name the caller.
+        raw.pcs[raw.len] = ret - 1;
+        raw.len += 1;
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+}
+
+pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u64);
+
+/// Calls Wasm code through an entry trampoline, catching its traps.
+///
+/// # Safety
+/// `entry` must be an entry trampoline for the type of the function at `code`, `values` must
+/// hold its arguments and have room for its results, and `vmctx` must be its context.
+pub unsafe fn catch(
+    entry: EntryTrampoline,
+    vmctx: *mut u8,
+    code: *const u8,
+    values: *mut u64,
+    store: *mut VMStoreContext,
+    max_wasm_stack: usize,
+) -> Result<(), Trap> {
+    install_handlers();
+    let (low, _) = STACK_BOUNDS.with(|b| {
+        if b.get().1 == 0 {
+            b.set(sys::thread_stack_bounds());
+        }
+        b.get()
+    });
+    // The outermost entry into this store sets the stack limit; nested ones share it.
+    // SAFETY: the store context outlives the call.
+    let outermost = unsafe { (*store).stack_limit == 0 };
+    if outermost {
+        let here = &low as *const usize as usize;
+        let limit = here.saturating_sub(max_wasm_stack).max(low + HOST_STACK_RESERVE);
+        // SAFETY: as above.
+        unsafe { (*store).stack_limit = limit };
+    }
+    // SAFETY: the caller's guarantees, and the slot is this thread's.
+    let status = JMP_BUF.with(|slot| unsafe { sys::kite_catch(entry, vmctx, code, values, slot.as_ptr()) });
+    if outermost {
+        // SAFETY: as above.
+        unsafe { (*store).stack_limit = 0 };
+    }
+    if status == 0 {
+        Ok(())
+    } else {
+        let raw = LAST_TRAP.with(|t| t.take()).expect("a trap was recorded");
+        Err(Trap::from_raw(&raw))
+    }
+}
+
+/// Stack kept free below Wasm's limit for host functions and the signal handler.
+const HOST_STACK_RESERVE: usize = 256 * 1024;
