@@ -1,1 +1,5 @@
+//! kite's integration tests, one module per topic, in one test binary.
 
+mod api;
+mod spec;
+mod traps;

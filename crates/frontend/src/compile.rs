@@ -84,7 +84,7 @@ pub struct CodeBlob {
 impl CodeBlob {
     /// Appends `other` at a 16-byte aligned offset, which it returns.
     pub fn append(&mut self, other: CodeBlob) -> u32 {
-        while self.code.len() % 16 != 0 {
+        while !self.code.len().is_multiple_of(16) {
             self.code.push(0);
         }
         let base = self.code.len() as u32;

@@ -39,10 +39,13 @@ impl CodeInfo {
 /// All published code, by end address, for lookups from the signal handler.
 static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
 
-/// The registered region containing `pc`. Never blocks: a signal may arrive while this thread
-/// holds the lock for writing, and then the answer is "not Wasm code".
+/// The registered region containing `pc`.
+///
+/// Called from the signal handler, but only for a fault on a thread running Wasm code, which
+/// never holds the write lock: writers (publishing and dropping code) are host code. Another
+/// thread may hold it, so this must wait rather than give up, or a trap would become a crash.
 pub fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
-    let registry = REGISTRY.try_read().ok()?;
+    let registry = REGISTRY.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let (_, info) = registry.range(pc + 1..).next()?;
     (info.start <= pc).then(|| info.clone())
 }

@@ -37,7 +37,7 @@ impl<T> Caller<'_, T> {
     /// An export of the calling instance (WASI finds the caller's `memory` this way).
     pub fn get_export(&self, name: &str) -> Option<crate::Extern> {
         let instance = crate::Instance(self.instance?);
-        instance.get_export(&*self, name)
+        instance.get_export(self, name)
     }
 }
 
@@ -296,6 +296,15 @@ pub trait WasmResults: Sized {
     fn from_vals(vals: Vec<Val>) -> Self;
 }
 
+impl<A: WasmTy> WasmParams for A {
+    fn types() -> Vec<ValType> {
+        vec![A::TYPE]
+    }
+    fn into_vals(self) -> Vec<Val> {
+        vec![self.into_val()]
+    }
+}
+
 impl<A: WasmTy> WasmResults for A {
     fn types() -> Vec<ValType> {
         vec![A::TYPE]
@@ -321,7 +330,7 @@ macro_rules! tuples {
             fn types() -> Vec<ValType> {
                 vec![$($name::TYPE),*]
             }
-            #[allow(unused_mut, unused_variables)]
+            #[allow(unused_mut, unused_variables, clippy::unused_unit)]
             fn from_vals(vals: Vec<Val>) -> Self {
                 let mut it = vals.into_iter();
                 ($($name::from_val(it.next().expect("checked")),)*)

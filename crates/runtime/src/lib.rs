@@ -48,3 +48,8 @@ pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreOpaque};
 pub use traps::Trap;
 pub use values::{ExternRef, Val};
+
+/// The names of the calling conventions kite offers, for `Config::tail_cc`.
+pub fn conventions() -> Vec<&'static str> {
+    kite_frontend::cc::ALL.iter().map(|c| c.name()).collect()
+}

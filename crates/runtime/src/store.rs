@@ -13,6 +13,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The untyped part of a store.
+///
+/// Its parts are boxed one by one because generated code and other instances hold their
+/// addresses: a `Vec` may move its elements, a box's contents never move.
+#[expect(clippy::vec_box, reason = "addresses must stay stable while the vector grows")]
 pub struct StoreOpaque {
     pub(crate) engine: Engine,
     pub(crate) context: Box<VMStoreContext>,

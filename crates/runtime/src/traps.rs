@@ -125,7 +125,7 @@ extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *m
 /// function kite generates keeps.
 fn walk_frames(mut fp: usize, raw: &mut RawTrap) {
     let (low, high) = STACK_BOUNDS.with(|b| b.get());
-    while raw.len < MAX_FRAMES && fp >= low && fp + 16 <= high && fp % 8 == 0 {
+    while raw.len < MAX_FRAMES && fp >= low && fp + 16 <= high && fp.is_multiple_of(8) {
         // SAFETY: `fp` lies within this thread's stack, checked above.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if code_memory::lookup(ret).is_none() {

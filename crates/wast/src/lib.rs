@@ -270,3 +270,46 @@ fn expect_trap(error: &anyhow::Error, message: &str) -> Result<Outcome> {
         None => bail!("expected trap `{message}`, got error `{error:#}`"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(script: &str) -> Report {
+        run_text("test.wast", script.to_string(), &Config::new()).unwrap()
+    }
+
+    #[test]
+    fn wrong_expectations_are_failures() {
+        let report = run(r#"
+            (module (func (export "one") (result i32) (i32.const 1))
+                    (func (export "nan") (result f32) (f32.const nan:0x200000)))
+            (assert_return (invoke "one") (i32.const 1))
+            (assert_return (invoke "one") (i32.const 2))
+            (assert_trap (invoke "one") "unreachable")
+            (assert_exhaustion (invoke "one") "call stack exhausted")
+            (assert_return (invoke "nan") (f32.const nan:canonical))
+            (assert_return (invoke "nan") (f32.const nan:arithmetic))
+            (assert_invalid (module (func (result i32) (i32.const 0))) "a valid module")
+            (assert_malformed (module quote "(func") "unexpected end")
+        "#);
+        // Passes: the module, the first assert_return, the assert_malformed. A signalling NaN
+        // (quiet bit clear) is neither canonical nor arithmetic.
+        assert_eq!((report.passed, report.failed), (3, 6), "{:#?}", report.failures);
+        assert!(
+            report.failures[0].starts_with("test.wast:5:"),
+            "{}",
+            report.failures[0]
+        );
+    }
+
+    #[test]
+    fn traps_must_have_the_expected_kind() {
+        let report = run(r#"
+            (module (func (export "div") (result i32) (i32.div_s (i32.const 1) (i32.const 0))))
+            (assert_trap (invoke "div") "integer divide by zero")
+            (assert_trap (invoke "div") "out of bounds memory access")
+        "#);
+        assert_eq!((report.passed, report.failed), (2, 1), "{:#?}", report.failures);
+    }
+}

@@ -1,0 +1,224 @@
+//! The `kite` command as a user runs it: real runs, and every kind of bad input ending in one line
+//! on stderr, a nonzero exit status and no panic.
+//!
+//! These tests live beside the binary because cargo hands a test the path of a binary
+//! (`CARGO_BIN_EXE_kite`) only within the binary's own package.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kite(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kite"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("kite runs")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kite-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// A failure as users must see it: exit status `code`, one line naming `needle`, no panic.
+fn assert_clean_failure(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn runs_the_fib_example() {
+    let o = kite(&["run", "examples/fib.wat", "--invoke", "fib", "30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "832040\n");
+}
+
+#[test]
+fn prints_one_result_per_line_and_parses_arguments_by_type() {
+    let wat = temp_file(
+        "multi.wat",
+        br#"(module (func (export "f") (param i64 f32 i32) (result i64 f64 i32)
+              (local.get 0) (f64.promote_f32 (local.get 1)) (local.get 2)))"#,
+    );
+    let o = kite(&["run", wat.to_str().unwrap(), "--invoke", "f", "-5", "1.5", "0xff"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "-5\n1.5\n255\n");
+}
+
+#[test]
+fn runs_start_without_invoke() {
+    let wat = temp_file("start.wat", br#"(module (func (export "_start")))"#);
+    let o = kite(&["run", wat.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn missing_file() {
+    assert_clean_failure(&kite(&["run", "no/such/file.wasm"]), 1, "no/such/file.wasm");
+}
+
+#[test]
+fn malformed_module() {
+    let path = temp_file("bad.wasm", b"\0asm\x01\0\0\0\x05\x03");
+    assert_clean_failure(&kite(&["run", path.to_str().unwrap()]), 1, "error");
+}
+
+#[test]
+fn invalid_module() {
+    let path = temp_file("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
+    assert_clean_failure(&kite(&["run", path.to_str().unwrap()]), 1, "type mismatch");
+}
+
+#[test]
+fn text_that_does_not_parse() {
+    let path = temp_file("garbage.wat", b"(module (func (oops)))");
+    assert_clean_failure(&kite(&["run", path.to_str().unwrap()]), 1, "garbage.wat");
+}
+
+#[test]
+fn wrong_argument_count_and_type() {
+    assert_clean_failure(
+        &kite(&["run", "examples/fib.wat", "--invoke", "fib"]),
+        1,
+        "takes 1 argument",
+    );
+    assert_clean_failure(
+        &kite(&["run", "examples/fib.wat", "--invoke", "fib", "x"]),
+        1,
+        "invalid i32 argument `x`",
+    );
+    assert_clean_failure(
+        &kite(&["run", "examples/fib.wat", "--invoke", "fib", "1", "2"]),
+        1,
+        "takes 1 argument",
+    );
+}
+
+#[test]
+fn unknown_export() {
+    assert_clean_failure(
+        &kite(&["run", "examples/fib.wat", "--invoke", "nope"]),
+        1,
+        "no exported function `nope`",
+    );
+}
+
+#[test]
+fn unknown_import() {
+    let path = temp_file("import.wat", br#"(module (import "env" "f" (func)))"#);
+    assert_clean_failure(&kite(&["run", path.to_str().unwrap()]), 1, "unknown import");
+}
+
+#[test]
+fn a_trap_exits_134_with_its_message() {
+    let path = temp_file(
+        "trap.wat",
+        br#"(module (func $boom (export "boom") (result i32) (i32.div_u (i32.const 1) (i32.const 0))))"#,
+    );
+    let o = kite(&["run", path.to_str().unwrap(), "--invoke", "boom"]);
+    assert_clean_failure(&o, 134, "integer divide by zero");
+    assert!(stderr(&o).contains("boom"), "{}", stderr(&o));
+}
+
+#[test]
+fn stack_overflow_is_a_trap_not_a_crash() {
+    let path = temp_file("deep.wat", br#"(module (func $f (export "f") (call $f)))"#);
+    assert_clean_failure(
+        &kite(&["run", path.to_str().unwrap(), "--invoke", "f"]),
+        134,
+        "call stack exhausted",
+    );
+}
+
+#[test]
+fn unknown_convention() {
+    assert_clean_failure(
+        &kite(&["run", "--tail-cc", "nope", "examples/fib.wat"]),
+        1,
+        "unknown calling convention",
+    );
+}
+
+#[test]
+fn wast_reports_counts_and_fails_on_a_failure() {
+    let good = temp_file(
+        "good.wast",
+        br#"(module (func (export "f") (result i32) (i32.const 1)))
+        (assert_return (invoke "f") (i32.const 1))
+        (assert_trap (module (func $s unreachable) (start $s)) "unreachable")"#,
+    );
+    let o = kite(&["wast", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert_eq!(stdout(&o).lines().last(), Some("3 passed, 0 failed"));
+
+    let bad = temp_file(
+        "bad.wast",
+        br#"(module (func (export "f") (result i32) (i32.const 1)))
+        (assert_return (invoke "f") (i32.const 2))
+        (assert_trap (invoke "f") "unreachable")"#,
+    );
+    let o = kite(&["wast", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o).lines().last(), Some("1 passed, 2 failed"));
+}
+
+#[test]
+fn compile_prints_clif_and_asm_for_both_targets() {
+    let clif = kite(&["compile", "examples/fib.wat", "--emit", "clif"]);
+    assert!(clif.status.success(), "{}", stderr(&clif));
+    assert!(
+        stdout(&clif).contains("function u0:0") && stdout(&clif).contains("tail"),
+        "{}",
+        stdout(&clif)
+    );
+    let x64 = kite(&[
+        "compile",
+        "examples/fib.wat",
+        "--emit",
+        "asm",
+        "--target",
+        "x86_64",
+        "--func",
+        "fib",
+    ]);
+    assert!(x64.status.success(), "{}", stderr(&x64));
+    assert!(stdout(&x64).contains("%rbp"), "{}", stdout(&x64));
+    let arm = kite(&[
+        "compile",
+        "examples/fib.wat",
+        "--emit",
+        "asm",
+        "--target",
+        "aarch64",
+    ]);
+    assert!(arm.status.success(), "{}", stderr(&arm));
+    assert!(stdout(&arm).contains("stp fp, lr"), "{}", stdout(&arm));
+    assert_clean_failure(
+        &kite(&["compile", "examples/fib.wat", "--emit", "asm", "--func", "nope"]),
+        1,
+        "no function `nope`",
+    );
+    assert_clean_failure(
+        &kite(&["compile", "examples/fib.wat", "--emit", "asm", "--target", "mips"]),
+        1,
+        "unknown target",
+    );
+}

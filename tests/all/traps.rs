@@ -1,0 +1,149 @@
+//! Traps through the embedding API: kinds, backtraces, and a runtime that stays usable after.
+
+use kite_runtime::{Config, Engine, FuncType, Instance, Linker, Module, Store, Trap, TrapKind, Val, ValType};
+
+const WAT: &str = r#"
+(module $m
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $inner)
+  (type $v_i (func (result i32)))
+  (func $inner (result i32) (i32.div_s (i32.const 1) (i32.const 0)))
+  (func $middle (result i32) (call $inner))
+  (func (export "divide") (result i32) (call $middle))
+  (func (export "ok") (result i32) (i32.const 7))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func $deep (export "deep") (param i32) (result i32)
+    (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+  (func (export "unreachable") unreachable)
+  (func (export "null_entry") (result i32) (call_indirect (type $v_i) (i32.const 1)))
+  (func (export "past_end") (result i32) (call_indirect (type $v_i) (i32.const 2)))
+  (func (export "wrong_type") (call_indirect (param i32) (i32.const 7) (i32.const 0)))
+  (func (export "overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "convert") (result i32) (i32.trunc_f32_s (f32.const nan)))
+)
+"#;
+
+fn setup() -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+fn trap_of(store: &mut Store<()>, instance: Instance, name: &str, args: &[Val]) -> Trap {
+    let func = instance.get_func(&*store, name).unwrap();
+    let error = func.call(&mut *store, args).expect_err("should trap");
+    error.downcast::<Trap>().expect("a trap")
+}
+
+#[test]
+fn traps_report_their_kind() {
+    let (mut store, instance) = setup();
+    let cases = [
+        ("divide", vec![], TrapKind::IntegerDivisionByZero),
+        ("load", vec![Val::I32(65536)], TrapKind::MemoryOutOfBounds),
+        ("load", vec![Val::I32(-1)], TrapKind::MemoryOutOfBounds),
+        ("unreachable", vec![], TrapKind::Unreachable),
+        ("null_entry", vec![], TrapKind::UninitializedElement),
+        ("past_end", vec![], TrapKind::UndefinedElement),
+        ("wrong_type", vec![], TrapKind::BadSignature),
+        ("overflow", vec![], TrapKind::IntegerOverflow),
+        ("convert", vec![], TrapKind::BadConversionToInteger),
+    ];
+    for (name, args, kind) in cases {
+        assert_eq!(trap_of(&mut store, instance, name, &args).kind, kind, "{name}");
+    }
+}
+
+#[test]
+fn backtrace_names_the_wasm_frames() {
+    let (mut store, instance) = setup();
+    let trap = trap_of(&mut store, instance, "divide", &[]);
+    assert_eq!(trap.backtrace, ["m!inner", "m!middle", "m!divide"]);
+    assert!(trap.to_string().contains("integer divide by zero"), "{trap}");
+}
+
+#[test]
+fn instance_is_usable_after_a_trap() {
+    let (mut store, instance) = setup();
+    for _ in 0..3 {
+        trap_of(&mut store, instance, "divide", &[]);
+        let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+        assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+    }
+    let load = instance.get_typed_func::<i32, i32>(&store, "load").unwrap();
+    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
+}
+
+#[test]
+fn deep_recursion_is_a_stack_overflow_trap() {
+    let (mut store, instance) = setup();
+    for _ in 0..2 {
+        let trap = trap_of(&mut store, instance, "deep", &[Val::I32(0)]);
+        assert_eq!(trap.kind, TrapKind::StackOverflow);
+    }
+    let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+    assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+}
+
+#[test]
+fn stack_limit_is_configurable() {
+    // The same recursion depth passes with a big stack and traps with a small one.
+    let wat = r#"(module (func $d (export "d") (param i32) (result i32)
+        (if (result i32) (local.get 0)
+          (then (i32.add (call $d (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+          (else (i32.const 0)))))"#;
+    let depth = |max_stack: usize| {
+        let mut config = Config::new();
+        config.max_wasm_stack(max_stack);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        let d = instance.get_typed_func::<i32, i32>(&store, "d").unwrap();
+        d.call(&mut store, 5000)
+            .map_err(|e| e.downcast::<Trap>().unwrap().kind)
+    };
+    assert_eq!(depth(1 << 20), Ok(5000));
+    assert_eq!(depth(16 << 10), Err(TrapKind::StackOverflow));
+}
+
+#[test]
+fn host_errors_reach_the_caller_intact() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "fail" (func $fail (param i32)))
+                   (func (export "run") (call $fail (i32.const 42))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0);
+    let mut linker = Linker::new(&engine);
+    linker.func_new(
+        "host",
+        "fail",
+        FuncType::new([ValType::I32], []),
+        |mut caller, args, _| {
+            *caller.data_mut() += 1;
+            anyhow::bail!("host says no to {}", args[0].unwrap_i32())
+        },
+    );
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_func(&store, "run").unwrap();
+    for _ in 0..2 {
+        let error = run.call(&mut store, &[]).unwrap_err();
+        assert_eq!(error.to_string(), "host says no to 42");
+    }
+    assert_eq!(*store.data(), 2);
+}
+
+#[test]
+fn a_trap_in_the_start_function_fails_instantiation() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, "(module (func $s unreachable) (start $s))").unwrap();
+    let mut store = Store::new(&engine, ());
+    let error = Linker::new(&engine).instantiate(&mut store, &module).unwrap_err();
+    assert_eq!(error.downcast::<Trap>().unwrap().kind, TrapKind::Unreachable);
+}
