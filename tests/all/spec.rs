@@ -58,13 +58,13 @@ macro_rules! suites {
     };
 }
 
-suites!(baseline);
+suites!(baseline, wide);
 
 #[test]
 fn every_convention_has_a_suite() {
     assert_eq!(
         kite_runtime::conventions(),
-        ["baseline"],
+        ["baseline", "wide"],
         "add new conventions to `suites!`"
     );
 }

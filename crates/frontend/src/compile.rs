@@ -6,6 +6,7 @@
 
 use crate::cc::Convention;
 use crate::error::{CompileError, Result};
+use crate::facts::ModuleFacts;
 use crate::isa::{IsaOptions, Target, build_isa};
 use crate::module::{FunctionInput, ModuleInfo, parse};
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
@@ -115,6 +116,7 @@ pub struct CompiledFunction {
 #[derive(Debug)]
 pub struct CompiledModule {
     pub info: ModuleInfo,
+    pub facts: ModuleFacts,
     pub offsets: VMOffsets,
     pub blob: CodeBlob,
     /// One per defined function, in order.
@@ -134,8 +136,10 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     let parsed = parse(bytes)?;
     let info = parsed.info;
     let offsets = VMOffsets::new(&info);
+    let facts = ModuleFacts::gather(&info, &parsed.bodies);
     let env = FuncEnv {
         info: &info,
+        facts: &facts,
         offsets: &offsets,
         cc: options.convention,
         isa: &*isa,
@@ -158,6 +162,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     blob.traps.sort_by_key(|t| t.offset);
     Ok(CompiledModule {
         info,
+        facts,
         offsets,
         blob,
         functions,

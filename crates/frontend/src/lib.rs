@@ -10,6 +10,7 @@
 pub mod cc;
 pub mod compile;
 pub mod error;
+pub mod facts;
 pub mod isa;
 pub mod module;
 pub mod trampoline;

@@ -13,6 +13,7 @@
 //! | 8 | `*const [fn; Builtin::COUNT]` |
 //! | 16 | the runtime's instance pointer (opaque here) |
 //! | 24 | `[u32; types]`: engine-wide id of each type index, for signature checks |
+//! | ... | `[*mut u8; memories]`: the base of each memory (it never moves) |
 //! | ... | `[*mut VMMemoryDefinition; memories]` |
 //! | ... | `[*mut VMTableDefinition; tables]` |
 //! | ... | `[*mut u64; imported globals]` |
@@ -63,6 +64,7 @@ pub mod table_definition {
 /// The layout of one module's `VMContext`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VMOffsets {
+    memory_bases: u32,
     memories: u32,
     tables: u32,
     imported_globals: u32,
@@ -78,13 +80,15 @@ impl VMOffsets {
         let num_types = info.types.len() as u32;
         let imp_glob = info.num_imported_globals;
         let def_glob = info.globals.len() as u32 - imp_glob;
-        let memories = align8(VMCTX_TYPE_IDS + 4 * num_types);
+        let memory_bases = align8(VMCTX_TYPE_IDS + 4 * num_types);
+        let memories = memory_bases + 8 * info.memories.len() as u32;
         let tables = memories + 8 * info.memories.len() as u32;
         let imported_globals = tables + 8 * info.tables.len() as u32;
         let defined_globals = imported_globals + 8 * imp_glob;
         let funcrefs = defined_globals + 8 * def_glob;
         let size = funcrefs + funcref::SIZE * info.funcs.len() as u32;
         VMOffsets {
+            memory_bases,
             memories,
             tables,
             imported_globals,
@@ -101,6 +105,11 @@ impl VMOffsets {
 
     pub fn type_id(&self, type_index: u32) -> u32 {
         VMCTX_TYPE_IDS + 4 * type_index
+    }
+
+    /// The slot holding memory `index`'s base address.
+    pub fn memory_base(&self, index: u32) -> u32 {
+        self.memory_bases + 8 * index
     }
 
     /// The slot holding a pointer to memory `index`'s `VMMemoryDefinition`.

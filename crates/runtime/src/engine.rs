@@ -89,7 +89,7 @@ impl Config {
             target,
             isa: IsaOptions {
                 verify: self.verify,
-                pinned_reg: false,
+                pinned_reg: self.convention.pinned_context(),
             },
             convention: self.convention,
             keep_text,

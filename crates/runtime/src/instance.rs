@@ -207,8 +207,11 @@ impl Instance {
                 None => inner.opaque.new_memory(info.memories[m])?,
             };
             let def: *mut _ = &mut inner.opaque.memories[memory.0].definition;
+            // SAFETY: the definition was just borrowed from a live memory.
+            let base = unsafe { (*def).base };
             let data = &mut inner.opaque.instances[index];
             data.write(offsets.memory(m as u32), def);
+            data.write(offsets.memory_base(m as u32), base);
             data.memories.push(memory);
         }
         // Globals.

@@ -17,6 +17,10 @@ impl Convention for Baseline {
         "baseline"
     }
 
+    fn summary(&self) -> &'static str {
+        "Cranelift's stock `tail`: context pointer first, 6 integer parameters in registers"
+    }
+
     fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
         sig.params
@@ -39,12 +43,11 @@ impl Convention for Baseline {
         &self,
         _b: &mut FunctionBuilder,
         _ty: &FuncType,
-        callee_vmctx: Value,
+        caller_vmctx: Value,
+        callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        std::iter::once(callee_vmctx)
-            .chain(args.iter().copied())
-            .collect()
+        std::iter::once(callee_vmctx.unwrap_or(caller_vmctx)).chain(args.iter().copied()).collect()
     }
 
     fn encode_results(&self, _b: &mut FunctionBuilder, _ty: &FuncType, results: &[Value]) -> Vec<Value> {

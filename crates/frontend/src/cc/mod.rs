@@ -3,8 +3,10 @@
 //! be read side by side; the translator never looks past this interface.
 
 mod baseline;
+mod wide;
 
 pub use baseline::Baseline;
+pub use wide::Wide;
 
 use crate::types::FuncType;
 use cranelift_codegen::ir::{Signature, Value};
@@ -16,6 +18,16 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
     /// The name users select it by (`--tail-cc NAME`).
     fn name(&self) -> &'static str;
 
+    /// One line on what it does, for `kite compile` and the docs.
+    fn summary(&self) -> &'static str;
+
+    /// Whether the callee's `VMContext` travels in the pinned register instead of a parameter.
+    /// Then Cranelift must reserve that register in every function, and Cranelift's own
+    /// stack-limit check (which needs a context parameter) is replaced by the translator's.
+    fn pinned_context(&self) -> bool {
+        false
+    }
+
     /// The Cranelift signature of every Wasm function of type `ty`, as callee and as caller.
     fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature;
 
@@ -23,14 +35,19 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
     /// block's parameters.
     fn decode_params(&self, b: &mut FunctionBuilder, ty: &FuncType) -> (Value, Vec<Value>);
 
-    /// The Cranelift arguments of a call to a function of type `ty`.
+    /// The Cranelift arguments of a call to a function of type `ty`. `callee_vmctx` is `None`
+    /// when the callee is known to belong to the caller's instance.
     fn encode_args(
         &self,
         b: &mut FunctionBuilder,
         ty: &FuncType,
-        callee_vmctx: Value,
+        caller_vmctx: Value,
+        callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value>;
+
+    /// Emitted after a call returns (not after a tail call), before anything else.
+    fn after_call(&self, _b: &mut FunctionBuilder, _caller_vmctx: Value, _callee_vmctx: Option<Value>) {}
 
     /// The values a function of type `ty` returns, as the Cranelift `return` takes them.
     fn encode_results(&self, b: &mut FunctionBuilder, ty: &FuncType, results: &[Value]) -> Vec<Value>;
@@ -45,4 +62,4 @@ pub fn by_name(name: &str) -> Option<&'static dyn Convention> {
 }
 
 /// Every convention kite offers.
-pub const ALL: &[&dyn Convention] = &[&Baseline];
+pub const ALL: &[&dyn Convention] = &[&Baseline, &Wide];

@@ -48,13 +48,13 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         return;
     }
     let callee = t.func_ref(func);
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, &args);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, None, &args);
     if tail {
         t.ins().return_call(callee, &call_args);
         t.reachable = false;
     } else {
         let call = t.ins().call(callee, &call_args);
-        push_results(t, ty, call);
+        push_results(t, ty, call, None);
     }
 }
 
@@ -100,17 +100,23 @@ fn indirect(
     args: &[Value],
     tail: bool,
 ) {
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, callee_vmctx, args);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, Some(callee_vmctx), args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
     } else {
         let call = t.ins().call_indirect(sig, code, &call_args);
-        push_results(t, ty, call);
+        push_results(t, ty, call, Some(callee_vmctx));
     }
 }
 
-fn push_results(t: &mut Translator<'_, '_>, ty: &FuncType, call: cranelift_codegen::ir::Inst) {
+fn push_results(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    call: cranelift_codegen::ir::Inst,
+    callee_vmctx: Option<Value>,
+) {
+    t.env.cc.after_call(&mut t.b, t.vmctx, callee_vmctx);
     let raw = t.b.inst_results(call).to_vec();
     let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
     t.stack.extend(results);

@@ -35,6 +35,7 @@ pub const FUNC_NAMESPACE: u32 = 0;
 /// Module-wide facts the translation of each function reads.
 pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
+    pub facts: &'m crate::facts::ModuleFacts,
     pub offsets: &'m VMOffsets,
     pub cc: &'m dyn Convention,
     pub isa: &'m dyn TargetIsa,
@@ -220,7 +221,8 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     /// The base address of linear memory `index`. Memories never move (they grow in place inside
-    /// their reservation), so memory 0's base is loaded once in the entry block.
+    /// their reservation), so the `VMContext` keeps a copy of each base, and memory 0's is loaded
+    /// once in the entry block.
     pub fn memory_base(&mut self, index: u32) -> Value {
         if let Some(base) = self.memory_bases.get(&index) {
             return *base;
@@ -307,11 +309,25 @@ pub fn translate_function(
     let func_type = info.func_type(func_index);
     func.name = UserFuncName::user(FUNC_NAMESPACE, func_index);
     func.signature = env.cc.signature(func_type, env.isa);
-    let mut validator = input
-        .validator
-        .into_validator(ctx.validator.take().unwrap_or_default());
+    if !env.cc.pinned_context() {
+        set_stack_limit(func, env);
+    }
+    let mut b = FunctionBuilder::new(func, &mut ctx.builder);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (vmctx, params) = env.cc.decode_params(&mut b, func_type);
+    let defined = (func_index - info.num_imported_funcs) as usize;
+    if env.cc.pinned_context() && env.facts.makes_calls[defined] {
+        check_stack(&mut b, vmctx);
+    }
+    translate_body(env, input, &mut ctx.validator, b, vmctx, params, func_type)
+}
 
-    // The stack limit lives in the store context: two dependent loads in the prologue.
+/// Has Cranelift check the stack limit in the prologue; it lives in the store context, two
+/// dependent loads away from the `VMContext` parameter.
+fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
     let invariant_flags = func.dfg.mem_flags.insert(invariant()).expect("few flags");
     let trusted_flags = func.dfg.mem_flags.insert(trusted()).expect("few flags");
@@ -328,13 +344,32 @@ pub fn translate_function(
         flags: trusted_flags,
     });
     func.stack_limit = Some(limit_gv);
+}
 
-    let mut b = FunctionBuilder::new(func, &mut ctx.builder);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (vmctx, params) = env.cc.decode_params(&mut b, func_type);
+/// The translator's own stack check, for conventions without a context parameter: traps if the
+/// stack pointer is below the limit. Only functions that make ordinary calls need it; the
+/// margin the runtime keeps below the limit covers one frame of any function that does not.
+fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
+    let ptr = types::I64;
+    let store = b.ins().load(ptr, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
+    let limit = b.ins().load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
+    let sp = b.ins().get_stack_pointer(ptr);
+    let below = b.ins().icmp(ir::condcodes::IntCC::UnsignedLessThan, sp, limit);
+    b.ins().trapnz(below, TrapKind::StackOverflow.code());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn translate_body(
+    env: &FuncEnv<'_>,
+    input: FunctionInput<'_>,
+    allocations: &mut Option<FuncValidatorAllocations>,
+    mut b: FunctionBuilder<'_>,
+    vmctx: Value,
+    params: Vec<Value>,
+    func_type: &crate::types::FuncType,
+) -> Result<()> {
+    let info = env.info;
+    let mut validator = input.validator.into_validator(allocations.take().unwrap_or_default());
 
     let mut locals = Vec::new();
     for (ty, value) in func_type.params.iter().zip(params) {
@@ -406,7 +441,7 @@ pub fn translate_function(
     }
     t.b.seal_all_blocks();
     t.b.finalize(env.isa.frontend_config());
-    ctx.validator = Some(validator.into_allocations());
+    *allocations = Some(validator.into_allocations());
     Ok(())
 }
 

@@ -1,0 +1,129 @@
+//! `wide`: many registers for tail-calling code, on stock Cranelift.
+//!
+//! Cranelift's `tail` convention passes 6 integer arguments in registers (x86-64: rdi rsi rdx rcx
+//! r8 r9; AArch64: x2-x7) and 8 floats (xmm0-7 / v0-7). `baseline` spends one integer register on
+//! the context, so a handler with 11 `i32` parameters moves 6 of them through the stack on every
+//! dispatch. `wide` instead:
+//!
+//! - passes no context: the callee's `VMContext` lives in the pinned register (r15 / x21), which
+//!   Cranelift never allocates. A call to a function of the same instance leaves it alone; a call
+//!   through a funcref sets it, and restores the caller's after the call returns. The host entry
+//!   trampoline saves and restores the host's value, since the register is callee-saved there.
+//! - carries the integer parameters past the sixth in float registers, bit for bit (`bitcast`
+//!   i32->f32, i64->f64): 6 + 8 = 14 register lanes, minus the Wasm float parameters.
+//!
+//! Results travel as in `baseline`.
+
+use super::Convention;
+use crate::types::{FuncType, ValType};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, Type, Value, types};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::FunctionBuilder;
+
+/// Integer argument registers of Cranelift's `tail` convention, on both x86-64 and AArch64.
+const INT_ARG_REGS: usize = 6;
+
+#[derive(Debug)]
+pub struct Wide;
+
+/// The Cranelift type each Wasm parameter travels as.
+fn lanes(params: &[ValType]) -> Vec<Type> {
+    let mut ints = 0;
+    params
+        .iter()
+        .map(|p| match p {
+            ValType::F32 | ValType::F64 => p.clif(),
+            _ if ints < INT_ARG_REGS => {
+                ints += 1;
+                p.clif()
+            }
+            ValType::I32 => types::F32,
+            _ => types::F64,
+        })
+        .collect()
+}
+
+/// Converts values between their Wasm type and their lane type (a no-op unless they differ).
+fn convert(b: &mut FunctionBuilder, values: &[Value], to: impl Iterator<Item = Type>) -> Vec<Value> {
+    values
+        .iter()
+        .zip(to)
+        .map(|(v, ty)| {
+            if b.func.dfg.value_type(*v) == ty { *v } else { b.ins().bitcast(ty, MemFlagsData::new(), *v) }
+        })
+        .collect()
+}
+
+impl Convention for Wide {
+    fn name(&self) -> &'static str {
+        "wide"
+    }
+
+    fn summary(&self) -> &'static str {
+        "context in the pinned register; integer parameters past the 6th carried in float registers"
+    }
+
+    fn pinned_context(&self) -> bool {
+        true
+    }
+
+    fn signature(&self, ty: &FuncType, _isa: &dyn TargetIsa) -> Signature {
+        let mut sig = Signature::new(CallConv::Tail);
+        sig.params.extend(lanes(&ty.params).into_iter().map(AbiParam::new));
+        sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
+        sig
+    }
+
+    fn decode_params(&self, b: &mut FunctionBuilder, ty: &FuncType) -> (Value, Vec<Value>) {
+        let entry = b.current_block().expect("in the entry block");
+        let raw = b.block_params(entry).to_vec();
+        let vmctx = b.ins().get_pinned_reg(types::I64);
+        let params = convert(b, &raw, ty.params.iter().map(|t| t.clif()));
+        (vmctx, params)
+    }
+
+    fn encode_args(
+        &self,
+        b: &mut FunctionBuilder,
+        ty: &FuncType,
+        _caller_vmctx: Value,
+        callee_vmctx: Option<Value>,
+        args: &[Value],
+    ) -> Vec<Value> {
+        let encoded = convert(b, args, lanes(&ty.params).into_iter());
+        if let Some(callee) = callee_vmctx {
+            b.ins().set_pinned_reg(callee);
+        }
+        encoded
+    }
+
+    fn after_call(&self, b: &mut FunctionBuilder, caller_vmctx: Value, callee_vmctx: Option<Value>) {
+        if callee_vmctx.is_some() {
+            b.ins().set_pinned_reg(caller_vmctx);
+        }
+    }
+
+    fn encode_results(&self, _b: &mut FunctionBuilder, _ty: &FuncType, results: &[Value]) -> Vec<Value> {
+        results.to_vec()
+    }
+
+    fn decode_results(&self, _b: &mut FunctionBuilder, _ty: &FuncType, results: &[Value]) -> Vec<Value> {
+        results.to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surplus_integers_ride_in_float_registers() {
+        use ValType::*;
+        let params = [I32, I64, F64, I32, I32, I32, I32, I32, I64, F32];
+        let got = lanes(&params);
+        assert_eq!(
+            got,
+            [types::I32, types::I64, types::F64, types::I32, types::I32, types::I32, types::I32, types::F32, types::F64, types::F32]
+        );
+    }
+}
