@@ -11,8 +11,10 @@ use std::process::ExitCode;
 enum Emit {
     /// Cranelift IR, as kite's frontend produced it.
     Clif,
-    /// Machine code after register allocation, as Cranelift prints it.
+    /// The machine code, disassembled (calls between functions are not yet relocated).
     Asm,
+    /// Cranelift's own listing of its machine instructions after register allocation.
+    Vcode,
 }
 
 #[derive(Args)]
@@ -45,6 +47,7 @@ impl CompileCommand {
         options.keep_text = true;
         let compiled = compile_module(&bytes, &options)?;
         let info = &compiled.info;
+        let cs = crate::disasm::disassembler(target)?;
         let mut shown = 0;
         for f in &compiled.functions {
             let name = info.func_display_name(f.func_index);
@@ -63,10 +66,14 @@ impl CompileCommand {
                 f.func_index, compiled.convention, f.len
             );
             let text = match self.emit {
-                Emit::Clif => f.clif.as_deref(),
-                Emit::Asm => f.disasm.as_deref(),
+                Emit::Clif => f.clif.clone().unwrap_or_default(),
+                Emit::Vcode => f.disasm.clone().unwrap_or_default(),
+                Emit::Asm => {
+                    let code = &compiled.blob.code[f.offset as usize..(f.offset + f.len) as usize];
+                    crate::disasm::disassemble(&cs, code)?
+                }
             };
-            println!("{}", text.unwrap_or("").trim_end());
+            println!("{}", text.trim_end());
             println!();
         }
         if shown == 0 {

@@ -4,6 +4,7 @@
 //! is reported the same way instead of as a panic message.
 
 mod compile;
+mod disasm;
 mod options;
 mod run;
 mod wast;

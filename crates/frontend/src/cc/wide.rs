@@ -16,6 +16,7 @@
 
 use super::Convention;
 use crate::types::{FuncType, ValType};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, Type, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
@@ -54,6 +55,24 @@ fn convert(b: &mut FunctionBuilder, values: &[Value], to: impl Iterator<Item = T
         .collect()
 }
 
+/// Sets the pinned register to `callee` if it differs from `caller`, behind a branch rather than
+/// unconditionally. The callee's context comes out of a chain of dependent loads (table, entry,
+/// funcref); as data, it would make every dispatch wait for that chain, since the next function
+/// reads its context at once. As control, the CPU predicts "same instance" and runs ahead.
+fn switch_context(b: &mut FunctionBuilder, caller: Value, callee: Value) {
+    let differs = b.ins().icmp(IntCC::NotEqual, caller, callee);
+    let switch = b.create_block();
+    let join = b.create_block();
+    b.ins().brif(differs, switch, &[], join, &[]);
+    b.seal_block(switch);
+    b.set_cold_block(switch);
+    b.switch_to_block(switch);
+    b.ins().set_pinned_reg(callee);
+    b.ins().jump(join, &[]);
+    b.seal_block(join);
+    b.switch_to_block(join);
+}
+
 impl Convention for Wide {
     fn name(&self) -> &'static str {
         "wide"
@@ -86,13 +105,13 @@ impl Convention for Wide {
         &self,
         b: &mut FunctionBuilder,
         ty: &FuncType,
-        _caller_vmctx: Value,
+        caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
         let encoded = convert(b, args, lanes(&ty.params).into_iter());
         if let Some(callee) = callee_vmctx {
-            b.ins().set_pinned_reg(callee);
+            switch_context(b, caller_vmctx, callee);
         }
         encoded
     }

@@ -228,13 +228,8 @@ impl<'a, 'f> Translator<'a, 'f> {
             return *base;
         }
         let ptr = self.pointer_type();
-        let def = self.memory_definition(index);
-        self.b.ins().load(
-            ptr,
-            invariant(),
-            def,
-            crate::vmctx::memory_definition::BASE as i32,
-        )
+        let offset = self.env.offsets.memory_base(index) as i32;
+        self.b.ins().load(ptr, invariant(), self.vmctx, offset)
     }
 
     /// The address of memory `index`'s `VMMemoryDefinition`.
