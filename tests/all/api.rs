@@ -148,3 +148,35 @@ fn invalid_modules_are_errors_not_panics() {
         assert!(Module::new(&engine, bytes).is_err());
     }
 }
+
+#[test]
+fn host_writes_to_an_exported_table_reach_indirect_calls() {
+    for convention in kite_runtime::conventions() {
+        let mut config = Config::new();
+        config.tail_cc(convention).unwrap();
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                 (type $i (func (result i32)))
+                 (table (export "table") 2 funcref)
+                 (elem (i32.const 0) $one)
+                 (func $one (type $i) (i32.const 1))
+                 (func (export "two") (type $i) (i32.const 2))
+                 (func (export "call") (param i32) (result i32) (return_call_indirect (type $i) (local.get 0))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        let call = instance.get_typed_func::<i32, i32>(&store, "call").unwrap();
+        let table = instance.get_table(&store, "table").unwrap();
+        let two = instance.get_func(&store, "two").unwrap();
+        assert_eq!(call.call(&mut store, 0).unwrap(), 1, "{convention}");
+        assert!(call.call(&mut store, 1).is_err(), "{convention}");
+        table.set(&mut store, 1, Val::FuncRef(Some(two))).unwrap();
+        table.set(&mut store, 0, Val::FuncRef(None)).unwrap();
+        assert_eq!(call.call(&mut store, 1).unwrap(), 2, "{convention}");
+        let error = call.call(&mut store, 0).unwrap_err();
+        assert!(error.to_string().contains("uninitialized element"), "{convention}: {error}");
+    }
+}

@@ -42,6 +42,23 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
     );
 }
 
+/// kite's own scripts in `tests/wast/`: the edge cases of its calling conventions.
+fn run_kite_scripts(convention: &str) {
+    let mut config = Config::new();
+    config.tail_cc(convention).expect("known convention").verify(true);
+    let dir = kite_tests::repo_root().join("tests/wast");
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/wast exists") {
+        let path = entry.expect("readable").path();
+        let report = kite_wast::run_file(&path, &config).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        passed += report.passed;
+        failures.extend(report.failures);
+    }
+    assert!(passed >= 40, "only {passed} directives passed");
+    assert!(failures.is_empty(), "under `{convention}`:\n{}", failures.join("\n"));
+}
+
 macro_rules! suites {
     ($($convention:ident),*) => {
         mod v1 {
@@ -49,6 +66,9 @@ macro_rules! suites {
         }
         mod v2 {
             $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V2, None, stringify!($convention)); })*
+        }
+        mod kite_scripts {
+            $(#[test] fn $convention() { super::run_kite_scripts(stringify!($convention)); })*
         }
         mod v3_tail_calls {
             $(#[test] fn $convention() {

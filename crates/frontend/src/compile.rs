@@ -112,6 +112,12 @@ pub struct CompiledFunction {
     pub disasm: Option<String>,
 }
 
+#[derive(Clone, Copy, Debug)]
+pub struct TrapStubs {
+    pub null: u32,
+    pub bad_signature: u32,
+}
+
 /// A module compiled for one target and convention.
 #[derive(Debug)]
 pub struct CompiledModule {
@@ -121,6 +127,8 @@ pub struct CompiledModule {
     pub blob: CodeBlob,
     /// One per defined function, in order.
     pub functions: Vec<CompiledFunction>,
+    /// Offsets of the stubs dispatch arrays use for null and mistyped entries, if any arrays.
+    pub trap_stubs: Option<TrapStubs>,
     pub convention: &'static str,
 }
 
@@ -135,8 +143,8 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     let isa = options.build_isa()?;
     let parsed = parse(bytes)?;
     let info = parsed.info;
-    let offsets = VMOffsets::new(&info);
     let facts = ModuleFacts::gather(&info, &parsed.bodies);
+    let offsets = VMOffsets::new(&info, facts.dispatch_arrays.len() as u32);
     let env = FuncEnv {
         info: &info,
         facts: &facts,
@@ -159,6 +167,15 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
             disasm,
         });
     }
+    let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
+        let mut stub = |kind| -> Result<u32> {
+            let (piece, ..) = compile_function(&*isa, crate::trampoline::trap_stub(kind, &*isa), false, "trap stub")?;
+            Ok(blob.append(piece))
+        };
+        Some(TrapStubs { null: stub(TrapKind::UninitializedElement)?, bad_signature: stub(TrapKind::BadSignature)? })
+    } else {
+        None
+    };
     blob.traps.sort_by_key(|t| t.offset);
     Ok(CompiledModule {
         info,
@@ -166,6 +183,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         offsets,
         blob,
         functions,
+        trap_stubs,
         convention: options.convention.name(),
     })
 }

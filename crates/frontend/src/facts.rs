@@ -5,11 +5,15 @@
 //!   function that only tail-calls replaces its frame and cannot grow the stack;
 //! - which tables never change after instantiation: defined (not imported), not exported, and
 //!   never the target of `table.set/grow/fill/copy/init`. Their size is their minimum and their
-//!   contents are fixed by the element segments, so the runtime can prepare dispatch for them.
+//!   contents are fixed by the element segments, so the runtime can prepare dispatch for them;
+//! - which of those hold only this module's own functions (or null): "static" tables. An
+//!   indirect call through one needs no bounds load, no null or signature check and no context
+//!   switch: it indexes a code-pointer array the runtime fills at instantiation, one per
+//!   (table, type) pair called through, with trap stubs where the type does not match.
 //!
 //! A body that fails to parse just stops its scan: validation reports it properly later.
 
-use crate::module::{EntityIndex, FunctionInput, ModuleInfo};
+use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
 use wasmparser::Operator as O;
 
 #[derive(Clone, Debug, Default)]
@@ -18,6 +22,11 @@ pub struct ModuleFacts {
     pub makes_calls: Vec<bool>,
     /// Per table: whether its contents are fixed once the module is instantiated.
     pub immutable_tables: Vec<bool>,
+    /// Per table: immutable, and holding only null or functions defined in this module.
+    pub static_tables: Vec<bool>,
+    /// `(table, type index)` of the indirect calls through static tables, in first-use order:
+    /// each gets a dispatch array.
+    pub dispatch_arrays: Vec<(u32, u32)>,
 }
 
 impl ModuleFacts {
@@ -30,6 +39,7 @@ impl ModuleFacts {
             }
         }
         let mut makes_calls = Vec::with_capacity(bodies.len());
+        let mut indirect_calls = Vec::new();
         for input in bodies {
             let mut calls = false;
             let Ok(mut reader) = input.body.get_operators_reader() else {
@@ -39,8 +49,17 @@ impl ModuleFacts {
             while !reader.eof() {
                 let Ok(op) = reader.read() else { break };
                 let written = match op {
-                    O::Call { .. } | O::CallIndirect { .. } => {
+                    O::Call { .. } => {
                         calls = true;
+                        None
+                    }
+                    O::CallIndirect { type_index, table_index } => {
+                        calls = true;
+                        indirect_calls.push((table_index, type_index));
+                        None
+                    }
+                    O::ReturnCallIndirect { type_index, table_index } => {
+                        indirect_calls.push((table_index, type_index));
                         None
                     }
                     O::TableSet { table }
@@ -56,6 +75,32 @@ impl ModuleFacts {
             }
             makes_calls.push(calls);
         }
-        ModuleFacts { makes_calls, immutable_tables }
+        let own = |expr: &ConstExpr| match expr.0.as_slice() {
+            [ConstOp::RefNull] => true,
+            [ConstOp::RefFunc(f)] => *f >= info.num_imported_funcs,
+            _ => false,
+        };
+        let static_tables: Vec<bool> = (0..info.tables.len())
+            .map(|t| {
+                let defined = t.checked_sub(info.num_imported_tables as usize);
+                immutable_tables[t]
+                    && defined.is_some_and(|d| own(&info.table_inits[d]))
+                    && info.elements.iter().all(|segment| match &segment.mode {
+                        SegmentMode::Active { target, .. } if *target as usize == t => segment.items.iter().all(own),
+                        _ => true,
+                    })
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let dispatch_arrays = indirect_calls
+            .into_iter()
+            .filter(|pair| static_tables.get(pair.0 as usize) == Some(&true) && seen.insert(*pair))
+            .collect();
+        ModuleFacts { makes_calls, immutable_tables, static_tables, dispatch_arrays }
+    }
+
+    /// The dispatch array for an indirect call, if its table is static.
+    pub fn dispatch_array(&self, table: u32, type_index: u32) -> Option<u32> {
+        self.dispatch_arrays.iter().position(|p| *p == (table, type_index)).map(|i| i as u32)
     }
 }

@@ -5,6 +5,8 @@
 //! - host: a Wasm function (in the Wasm convention) that spills its arguments to a stack buffer,
 //!   calls the `extern "C" fn(ctx, values) -> u32` found at offset 0 of its context, and traps
 //!   with [`TrapKind::HostError`] if that returns nonzero.
+//! - trap stub: traps at once with a given kind; dispatch arrays point to one where a table
+//!   entry is null or of the wrong type. Whatever signature it is called with, it never returns.
 
 use crate::cc::Convention;
 use crate::translate::trusted;
@@ -88,6 +90,20 @@ pub fn host(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function
         .collect();
     let encoded = cc.encode_results(&mut b, ty, &results);
     b.ins().return_(&encoded);
+    b.finalize(isa.frontend_config());
+    func
+}
+
+/// A function that traps with `kind` as soon as it is called.
+pub fn trap_stub(kind: TrapKind, isa: &dyn TargetIsa) -> Function {
+    let sig = Signature::new(CallConv::Tail);
+    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let block = b.create_block();
+    b.switch_to_block(block);
+    b.seal_block(block);
+    b.ins().trap(kind.code());
     b.finalize(isa.frontend_config());
     func
 }

@@ -19,6 +19,7 @@
 //! | ... | `[*mut u64; imported globals]` |
 //! | ... | `[u64; defined globals]` |
 //! | ... | `[VMFuncRef; functions]`: code, context and type id of every function |
+//! | ... | `[*const *const u8; dispatch arrays]`: code pointers of a static table, per type |
 //!
 //! Memories and tables are always reached through a pointer, defined or imported alike: their
 //! definitions live in the store, where importers and the embedder find them too. Hot paths do
@@ -70,12 +71,13 @@ pub struct VMOffsets {
     imported_globals: u32,
     defined_globals: u32,
     funcrefs: u32,
+    dispatch_arrays: u32,
     size: u32,
     num_imported_globals: u32,
 }
 
 impl VMOffsets {
-    pub fn new(info: &ModuleInfo) -> Self {
+    pub fn new(info: &ModuleInfo, num_dispatch_arrays: u32) -> Self {
         let align8 = |x: u32| (x + 7) & !7;
         let num_types = info.types.len() as u32;
         let imp_glob = info.num_imported_globals;
@@ -86,7 +88,8 @@ impl VMOffsets {
         let imported_globals = tables + 8 * info.tables.len() as u32;
         let defined_globals = imported_globals + 8 * imp_glob;
         let funcrefs = defined_globals + 8 * def_glob;
-        let size = funcrefs + funcref::SIZE * info.funcs.len() as u32;
+        let dispatch_arrays = funcrefs + funcref::SIZE * info.funcs.len() as u32;
+        let size = dispatch_arrays + 8 * num_dispatch_arrays;
         VMOffsets {
             memory_bases,
             memories,
@@ -94,6 +97,7 @@ impl VMOffsets {
             imported_globals,
             defined_globals,
             funcrefs,
+            dispatch_arrays,
             size,
             num_imported_globals: imp_glob,
         }
@@ -134,6 +138,11 @@ impl VMOffsets {
 
     pub fn funcref(&self, func: u32) -> u32 {
         self.funcrefs + funcref::SIZE * func
+    }
+
+    /// The slot holding a pointer to dispatch array `index` (see `facts::ModuleFacts`).
+    pub fn dispatch_array(&self, index: u32) -> u32 {
+        self.dispatch_arrays + 8 * index
     }
 }
 

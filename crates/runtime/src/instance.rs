@@ -40,6 +40,8 @@ pub(crate) struct InstanceData {
     /// Evaluated passive element segments; emptied by `elem.drop`.
     pub elements: Vec<Vec<u64>>,
     pub dropped_data: Vec<bool>,
+    /// Code pointers of static tables, one array per (table, type) called through.
+    dispatch_arrays: Vec<Box<[usize]>>,
     pub store: *mut StoreOpaque,
 }
 
@@ -153,6 +155,7 @@ impl Instance {
             funcs: vec![],
             elements: vec![],
             dropped_data: vec![true; info.data.len()],
+            dispatch_arrays: vec![],
             store: &mut inner.opaque,
         });
         let data_ptr: *mut InstanceData = &mut *data;
@@ -298,6 +301,7 @@ impl Instance {
                 _ => inner.opaque.instances[index].dropped_data[d] = false,
             }
         }
+        fill_dispatch_arrays(&mut inner.opaque, index);
         let instance = Instance(index);
         if let Some(start) = info.start {
             let func = inner.opaque.instances[index].funcs[start as usize];
@@ -372,4 +376,35 @@ fn import_accepts(want: &ExternType, have: &ExternType) -> bool {
         (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.accepts(&b.limits),
         _ => false,
     }
+}
+
+/// Fills the dispatch arrays of an instance's static tables, now that its element segments are
+/// in. The tables never change again, so neither do the arrays.
+fn fill_dispatch_arrays(store: &mut StoreOpaque, index: usize) {
+    let data = &store.instances[index];
+    let module = data.module.clone();
+    let compiled = module.compiled();
+    let Some((null_stub, signature_stub)) = module.trap_stubs() else { return };
+    let mut arrays = Vec::with_capacity(compiled.facts.dispatch_arrays.len());
+    for (table, type_index) in &compiled.facts.dispatch_arrays {
+        let want = module.type_ids()[*type_index as usize];
+        let elements = store.tables[data.tables[*table as usize].0].elements();
+        let array: Box<[usize]> = elements
+            .iter()
+            .map(|raw| match *raw as usize as *const VMFuncRef {
+                p if p.is_null() => null_stub,
+                // SAFETY: non-null table entries point to live funcrefs of this store.
+                p => match unsafe { *p } {
+                    f if f.type_id == want => f.code as usize,
+                    _ => signature_stub,
+                },
+            })
+            .collect();
+        arrays.push(array);
+    }
+    let data = &mut store.instances[index];
+    for (i, array) in arrays.iter().enumerate() {
+        data.write(compiled.offsets.dispatch_array(i as u32), array.as_ptr());
+    }
+    data.dispatch_arrays = arrays;
 }

@@ -108,6 +108,13 @@ impl Module {
         unsafe { self.0.code.base().add(f.offset as usize) }
     }
 
+    /// The address of the trap stubs for null and mistyped dispatch-array entries.
+    pub(crate) fn trap_stubs(&self) -> Option<(usize, usize)> {
+        let stubs = self.0.compiled.trap_stubs?;
+        let base = self.0.code.base() as usize;
+        Some((base + stubs.null as usize, base + stubs.bad_signature as usize))
+    }
+
     pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
         let info = self.info();
         match index {

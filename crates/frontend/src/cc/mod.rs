@@ -28,6 +28,12 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// Whether indirect calls through static tables (see `facts`) skip the runtime checks and
+    /// index a code-pointer array instead.
+    fn static_dispatch(&self) -> bool {
+        false
+    }
+
     /// The Cranelift signature of every Wasm function of type `ty`, as callee and as caller.
     fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature;
 

@@ -63,6 +63,12 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     let ty = &t.env.info.types[type_index as usize];
     let index = t.pop();
     let args = t.popn(ty.params.len());
+    if t.env.cc.static_dispatch()
+        && let Some(array) = t.env.facts.dispatch_array(table, type_index)
+    {
+        static_dispatch(t, ty, type_index, table, array, index, &args, tail);
+        return;
+    }
 
     let def = t.table_definition(table);
     let len = t
@@ -120,4 +126,39 @@ fn push_results(
     let raw = t.b.inst_results(call).to_vec();
     let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
     t.stack.extend(results);
+}
+
+/// An indirect call through a static table: a bounds check against the table's fixed size, then
+/// the code pointer from the dispatch array, whose entries for null or mistyped elements are
+/// stubs that trap as the full check would. The callee is of this instance: no context switch.
+#[allow(clippy::too_many_arguments)]
+fn static_dispatch(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    type_index: u32,
+    table: u32,
+    array: u32,
+    index: Value,
+    args: &[Value],
+    tail: bool,
+) {
+    let ptr = t.pointer_type();
+    let size = t.env.info.tables[table as usize].limits.min;
+    let index = t.ins().uextend(types::I64, index);
+    let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
+    t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
+    let (vmctx, slot) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
+    let entries = t.ins().load(ptr, invariant(), vmctx, slot);
+    let byte_offset = t.ins().ishl_imm_u(index, 3);
+    let entry = t.ins().iadd(entries, byte_offset);
+    let code = t.ins().load(ptr, readonly(), entry, 0);
+    let sig = t.sig_ref(type_index);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, None, args);
+    if tail {
+        t.ins().return_call_indirect(sig, code, &call_args);
+        t.reachable = false;
+    } else {
+        let call = t.ins().call_indirect(sig, code, &call_args);
+        push_results(t, ty, call, None);
+    }
 }

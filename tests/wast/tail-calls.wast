@@ -1,0 +1,31 @@
+;; Tail calls run in constant stack: ten million of them, direct and indirect, with more
+;; parameters than any convention passes in registers.
+(module
+  (type $h (func (param i32 i64 i32 i32 i32 i32 i32 i32 i32 i32 f64 i64) (result i64)))
+  (table 2 funcref)
+  (elem (i32.const 0) $even $odd)
+  (func $even (type $h)
+    (if (result i64) (i32.eqz (local.get 0))
+      (then (i64.add (local.get 1) (i64.trunc_f64_s (local.get 10))))
+      (else (return_call_indirect (type $h)
+        (i32.sub (local.get 0) (i32.const 1)) (i64.add (local.get 1) (local.get 11))
+        (local.get 2) (local.get 3) (local.get 4) (local.get 5) (local.get 6) (local.get 7)
+        (local.get 8) (local.get 9) (local.get 10) (local.get 11)
+        (i32.and (local.get 0) (i32.const 1))))))
+  (func $odd (type $h)
+    (return_call $even (local.get 0) (i64.sub (local.get 1) (i64.extend_i32_u (local.get 9)))
+      (local.get 2) (local.get 3) (local.get 4) (local.get 5) (local.get 6) (local.get 7)
+      (local.get 8) (local.get 9) (local.get 10) (local.get 11)))
+  (func (export "run") (param i32) (result i64)
+    (call $even (local.get 0) (i64.const 0) (i32.const 2) (i32.const 3) (i32.const 4) (i32.const 5)
+      (i32.const 6) (i32.const 7) (i32.const 8) (i32.const 1) (f64.const 0.5) (i64.const 3)))
+  (func (export "params") (param i32 i64 i32 i32 i32 i32 i32 i32 i32 i32 f64 i64) (result i64)
+    (i64.add (i64.add (local.get 1) (local.get 11))
+      (i64.extend_i32_u (i32.add (local.get 0) (i32.add (local.get 9) (i32.add (local.get 2) (local.get 8)))))))
+)
+;; Every step adds 3; a step from an odd count goes through $odd, which subtracts 1:
+;; n steps give 3n - ceil(n/2).
+(assert_return (invoke "run" (i32.const 10000000)) (i64.const 25000000))
+(assert_return (invoke "run" (i32.const 3)) (i64.const 7))
+(assert_return (invoke "params" (i32.const 1) (i64.const 2) (i32.const 3) (i32.const 4) (i32.const 5) (i32.const 6)
+  (i32.const 7) (i32.const 8) (i32.const 9) (i32.const 10) (f64.const 0) (i64.const -1)) (i64.const 24))
