@@ -1,1 +1,174 @@
-fn main() {}
+//! kite's benchmark harness: every program of `benches/programs` under its native build, kite
+//! (each calling convention), wasmtime 48.0.8 (same Cranelift), wasmi, and node if installed,
+//! measured side by side in one run. Every run's checksum is checked against the native build's,
+//! so a fast wrong answer fails loudly. Writes `docs/benchmarks.md` and `docs/benchmarks.svg`.
+//!
+//! Usage: `cargo run --release -p kite-bench -- [--runs N] [--only NAME] [--out DIR]`
+
+mod measure;
+mod report;
+mod throughput;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use measure::{Measurement, Runtime};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks kite against native builds and other runtimes")]
+pub struct Options {
+    /// Measured runs per program and runtime (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Stop repeating a program under one runtime after this many seconds (at least one run).
+    #[arg(long, default_value_t = 20)]
+    budget_secs: u64,
+    /// Only programs whose name (NAME or NAME/ENTRY) contains this.
+    #[arg(long)]
+    only: Option<String>,
+    /// Skip wasmi (an interpreter: slow on these programs).
+    #[arg(long)]
+    no_wasmi: bool,
+    /// Skip the compile-throughput benchmark.
+    #[arg(long)]
+    no_throughput: bool,
+    /// Where to write benchmarks.md and benchmarks.svg.
+    #[arg(long, default_value = "docs")]
+    out: PathBuf,
+}
+
+/// One entry point of one program, with the checksum its native build returns.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub program: String,
+    pub entry: String,
+    pub expected: i64,
+}
+
+impl Case {
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.program, self.entry)
+    }
+}
+
+/// The entries measured: the VMs' programs one by one, and the other programs whole.
+const MEASURED: &[(&str, &str)] = &[
+    ("tailvm", "run_fib"),
+    ("tailvm", "run_sieve"),
+    ("switchvm", "run_fib"),
+    ("switchvm", "run_sieve"),
+    ("fib", "run"),
+    ("hash", "run"),
+    ("matmul", "run"),
+    ("sort", "run"),
+    ("nbody", "run"),
+];
+
+fn main() -> Result<()> {
+    let options = Options::parse();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let programs = root.join("benches/programs");
+    ensure_native_builds(&programs)?;
+    let cases = read_cases(&programs)?;
+    let mut runtimes = vec![Runtime::Native];
+    runtimes.extend(kite_runtime::conventions().into_iter().map(Runtime::Kite));
+    runtimes.push(Runtime::Wasmtime);
+    if !options.no_wasmi {
+        runtimes.push(Runtime::Wasmi);
+    }
+    if measure::node_available() {
+        runtimes.push(Runtime::Node);
+    }
+    let budget = Duration::from_secs(options.budget_secs);
+    let mut results: Vec<(Case, Vec<(Runtime, Measurement)>)> = Vec::new();
+    for case in &cases {
+        if options
+            .only
+            .as_ref()
+            .is_some_and(|o| !case.label().contains(o.as_str()))
+        {
+            continue;
+        }
+        let mut row = Vec::new();
+        for runtime in &runtimes {
+            eprint!("{:<20} {:<16} ", case.label(), runtime.name());
+            let m = measure::measure(*runtime, &programs, case, options.runs, budget)
+                .with_context(|| format!("{} under {}", case.label(), runtime.name()))?;
+            if m.checksum != case.expected {
+                bail!(
+                    "{} under {} returned {}, but the native build returns {}",
+                    case.label(),
+                    runtime.name(),
+                    m.checksum,
+                    case.expected
+                );
+            }
+            eprintln!(
+                "run {:>9.1} ms  compile {:>7.2} ms",
+                ms(m.median()),
+                ms(m.compile)
+            );
+            row.push((*runtime, m));
+        }
+        results.push((case.clone(), row));
+    }
+    let throughput = if options.no_throughput {
+        vec![]
+    } else {
+        throughput::measure(&programs)?
+    };
+    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    report::write(&options.out, &results, &throughput, &command, options.runs)?;
+    eprintln!(
+        "wrote {}/benchmarks.md and {}/benchmarks.svg",
+        options.out.display(),
+        options.out.display()
+    );
+    Ok(())
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn read_cases(programs: &Path) -> Result<Vec<Case>> {
+    let text = std::fs::read_to_string(programs.join("expected.txt")).context("reading expected.txt")?;
+    let mut cases = Vec::new();
+    for (program, entry) in MEASURED {
+        let line = text
+            .lines()
+            .find(|l| {
+                let mut f = l.split_whitespace();
+                f.next() == Some(program) && f.next() == Some(entry)
+            })
+            .with_context(|| format!("{program} {entry} missing from expected.txt"))?;
+        let expected = line.split_whitespace().nth(2).context("checksum")?.parse()?;
+        cases.push(Case {
+            program: program.to_string(),
+            entry: entry.to_string(),
+            expected,
+        });
+    }
+    Ok(cases)
+}
+
+/// The native builds are not committed: build them (with the same script that built the
+/// committed `.wasm` files) when any is missing.
+fn ensure_native_builds(programs: &Path) -> Result<()> {
+    let missing = MEASURED
+        .iter()
+        .any(|(p, _)| !programs.join("native").join(p).exists());
+    if missing {
+        eprintln!("building the native programs with benches/programs/build.sh");
+        let status = std::process::Command::new("bash")
+            .arg(programs.join("build.sh"))
+            .env("KITE_SKIP_NODE", "1")
+            .status()
+            .context("running build.sh")?;
+        if !status.success() {
+            bail!("build.sh failed");
+        }
+    }
+    Ok(())
+}

@@ -177,6 +177,9 @@ fn host_writes_to_an_exported_table_reach_indirect_calls() {
         table.set(&mut store, 0, Val::FuncRef(None)).unwrap();
         assert_eq!(call.call(&mut store, 1).unwrap(), 2, "{convention}");
         let error = call.call(&mut store, 0).unwrap_err();
-        assert!(error.to_string().contains("uninitialized element"), "{convention}: {error}");
+        assert!(
+            error.to_string().contains("uninitialized element"),
+            "{convention}: {error}"
+        );
     }
 }

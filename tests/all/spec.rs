@@ -51,12 +51,17 @@ fn run_kite_scripts(convention: &str) {
     let mut passed = 0;
     for entry in std::fs::read_dir(&dir).expect("tests/wast exists") {
         let path = entry.expect("readable").path();
-        let report = kite_wast::run_file(&path, &config).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        let report =
+            kite_wast::run_file(&path, &config).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
         passed += report.passed;
         failures.extend(report.failures);
     }
     assert!(passed >= 40, "only {passed} directives passed");
-    assert!(failures.is_empty(), "under `{convention}`:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "under `{convention}`:\n{}",
+        failures.join("\n")
+    );
 }
 
 macro_rules! suites {

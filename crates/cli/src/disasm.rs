@@ -1,8 +1,8 @@
 //! Disassembly of generated code with capstone, for x86-64 or AArch64 whatever the host.
 
 use anyhow::{Result, anyhow};
-use capstone::arch::{self, BuildsCapstone, BuildsCapstoneSyntax};
 use capstone::Capstone;
+use capstone::arch::{self, BuildsCapstone, BuildsCapstoneSyntax};
 use kite_frontend::Target;
 
 pub fn disassembler(target: Target) -> Result<Capstone> {
@@ -13,7 +13,11 @@ pub fn disassembler(target: Target) -> Result<Capstone> {
     };
     let cs = match target {
         Target::Aarch64 => Capstone::new().arm64().mode(arch::arm64::ArchMode::Arm).build(),
-        _ => Capstone::new().x86().mode(arch::x86::ArchMode::Mode64).syntax(arch::x86::ArchSyntax::Att).build(),
+        _ => Capstone::new()
+            .x86()
+            .mode(arch::x86::ArchMode::Mode64)
+            .syntax(arch::x86::ArchSyntax::Att)
+            .build(),
     };
     cs.map_err(|e| anyhow!("disassembler: {e}"))
 }

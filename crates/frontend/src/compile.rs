@@ -169,10 +169,18 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     }
     let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
         let mut stub = |kind| -> Result<u32> {
-            let (piece, ..) = compile_function(&*isa, crate::trampoline::trap_stub(kind, &*isa), false, "trap stub")?;
+            let (piece, ..) = compile_function(
+                &*isa,
+                crate::trampoline::trap_stub(kind, &*isa),
+                false,
+                "trap stub",
+            )?;
             Ok(blob.append(piece))
         };
-        Some(TrapStubs { null: stub(TrapKind::UninitializedElement)?, bad_signature: stub(TrapKind::BadSignature)? })
+        Some(TrapStubs {
+            null: stub(TrapKind::UninitializedElement)?,
+            bad_signature: stub(TrapKind::BadSignature)?,
+        })
     } else {
         None
     };

@@ -384,7 +384,9 @@ fn fill_dispatch_arrays(store: &mut StoreOpaque, index: usize) {
     let data = &store.instances[index];
     let module = data.module.clone();
     let compiled = module.compiled();
-    let Some((null_stub, signature_stub)) = module.trap_stubs() else { return };
+    let Some((null_stub, signature_stub)) = module.trap_stubs() else {
+        return;
+    };
     let mut arrays = Vec::with_capacity(compiled.facts.dispatch_arrays.len());
     for (table, type_index) in &compiled.facts.dispatch_arrays {
         let want = module.type_ids()[*type_index as usize];

@@ -47,7 +47,9 @@ impl Convention for Baseline {
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        std::iter::once(callee_vmctx.unwrap_or(caller_vmctx)).chain(args.iter().copied()).collect()
+        std::iter::once(callee_vmctx.unwrap_or(caller_vmctx))
+            .chain(args.iter().copied())
+            .collect()
     }
 
     fn encode_results(&self, _b: &mut FunctionBuilder, _ty: &FuncType, results: &[Value]) -> Vec<Value> {

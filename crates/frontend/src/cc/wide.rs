@@ -105,8 +105,10 @@ impl Convention for Wide {
 
     fn signature(&self, ty: &FuncType, _isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
-        sig.params.extend(lanes(&ty.params).into_iter().map(AbiParam::new));
-        sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
+        sig.params
+            .extend(lanes(&ty.params).into_iter().map(AbiParam::new));
+        sig.returns
+            .extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
     }
 
@@ -159,7 +161,18 @@ mod tests {
         let got = lanes(&params);
         assert_eq!(
             got,
-            [types::I32, types::I64, types::F64, types::I32, types::I32, types::I32, types::I32, types::F32, types::F64, types::F32]
+            [
+                types::I32,
+                types::I64,
+                types::F64,
+                types::I32,
+                types::I32,
+                types::I32,
+                types::I32,
+                types::F32,
+                types::F64,
+                types::F32
+            ]
         );
     }
 }

@@ -106,7 +106,10 @@ fn indirect(
     args: &[Value],
     tail: bool,
 ) {
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, Some(callee_vmctx), args);
+    let call_args = t
+        .env
+        .cc
+        .encode_args(&mut t.b, ty, t.vmctx, Some(callee_vmctx), args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
@@ -145,7 +148,9 @@ fn static_dispatch(
     let ptr = t.pointer_type();
     let size = t.env.info.tables[table as usize].limits.min;
     let index = t.ins().uextend(types::I64, index);
-    let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
+    let out_of_bounds = t
+        .ins()
+        .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
     t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
     let (vmctx, slot) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
     let entries = t.ins().load(ptr, invariant(), vmctx, slot);

@@ -347,7 +347,9 @@ fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
 fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
     let ptr = types::I64;
     let store = b.ins().load(ptr, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
-    let limit = b.ins().load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
+    let limit = b
+        .ins()
+        .load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
     let sp = b.ins().get_stack_pointer(ptr);
     let below = b.ins().icmp(ir::condcodes::IntCC::UnsignedLessThan, sp, limit);
     b.ins().trapnz(below, TrapKind::StackOverflow.code());
@@ -364,7 +366,9 @@ fn translate_body(
     func_type: &crate::types::FuncType,
 ) -> Result<()> {
     let info = env.info;
-    let mut validator = input.validator.into_validator(allocations.take().unwrap_or_default());
+    let mut validator = input
+        .validator
+        .into_validator(allocations.take().unwrap_or_default());
 
     let mut locals = Vec::new();
     for (ty, value) in func_type.params.iter().zip(params) {
