@@ -83,11 +83,7 @@ fn main() -> Result<()> {
     let budget = Duration::from_secs(options.budget_secs);
     let mut results: Vec<(Case, Vec<(Runtime, Measurement)>)> = Vec::new();
     for case in &cases {
-        if options
-            .only
-            .as_ref()
-            .is_some_and(|o| !case.label().contains(o.as_str()))
-        {
+        if options.only.as_ref().is_some_and(|o| !case.label().contains(o.as_str())) {
             continue;
         }
         let mut row = Vec::new();
@@ -104,27 +100,15 @@ fn main() -> Result<()> {
                     case.expected
                 );
             }
-            eprintln!(
-                "run {:>9.1} ms  compile {:>7.2} ms",
-                ms(m.median()),
-                ms(m.compile)
-            );
+            eprintln!("run {:>9.1} ms  compile {:>7.2} ms", ms(m.median()), ms(m.compile));
             row.push((*runtime, m));
         }
         results.push((case.clone(), row));
     }
-    let throughput = if options.no_throughput {
-        vec![]
-    } else {
-        throughput::measure(&programs)?
-    };
+    let throughput = if options.no_throughput { vec![] } else { throughput::measure(&programs)? };
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     report::write(&options.out, &results, &throughput, &command, options.runs)?;
-    eprintln!(
-        "wrote {}/benchmarks.md and {}/benchmarks.svg",
-        options.out.display(),
-        options.out.display()
-    );
+    eprintln!("wrote {}/benchmarks.md and {}/benchmarks.svg", options.out.display(), options.out.display());
     Ok(())
 }
 
@@ -144,11 +128,7 @@ fn read_cases(programs: &Path) -> Result<Vec<Case>> {
             })
             .with_context(|| format!("{program} {entry} missing from expected.txt"))?;
         let expected = line.split_whitespace().nth(2).context("checksum")?.parse()?;
-        cases.push(Case {
-            program: program.to_string(),
-            entry: entry.to_string(),
-            expected,
-        });
+        cases.push(Case { program: program.to_string(), entry: entry.to_string(), expected });
     }
     Ok(cases)
 }
@@ -156,9 +136,7 @@ fn read_cases(programs: &Path) -> Result<Vec<Case>> {
 /// The native builds are not committed: build them (with the same script that built the
 /// committed `.wasm` files) when any is missing.
 fn ensure_native_builds(programs: &Path) -> Result<()> {
-    let missing = MEASURED
-        .iter()
-        .any(|(p, _)| !programs.join("native").join(p).exists());
+    let missing = MEASURED.iter().any(|(p, _)| !programs.join("native").join(p).exists());
     if missing {
         eprintln!("building the native programs with benches/programs/build.sh");
         let status = std::process::Command::new("bash")

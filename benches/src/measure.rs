@@ -79,11 +79,7 @@ fn repeat(
         checksum = call()?;
         times.push(start.elapsed());
     }
-    Ok(Measurement {
-        compile,
-        runs: times,
-        checksum,
-    })
+    Ok(Measurement { compile, runs: times, checksum })
 }
 
 /// Compiles and instantiates, returning a closure that calls the entry once.
@@ -139,26 +135,14 @@ fn native(programs: &Path, case: &Case, runs: usize, budget: Duration) -> Result
         let text = String::from_utf8(out.stdout)?;
         let mut lines = text.lines();
         checksum = lines.next().context("no checksum")?.trim().parse()?;
-        let ns: u64 = lines
-            .next()
-            .and_then(|l| l.strip_prefix("ns="))
-            .context("no ns=")?
-            .trim()
-            .parse()?;
+        let ns: u64 = lines.next().and_then(|l| l.strip_prefix("ns=")).context("no ns=")?.trim().parse()?;
         times.push(Duration::from_nanos(ns));
     }
-    Ok(Measurement {
-        compile: Duration::ZERO,
-        runs: times,
-        checksum,
-    })
+    Ok(Measurement { compile: Duration::ZERO, runs: times, checksum })
 }
 
 pub fn node_available() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// node compiles and runs in one process; the script prints `compile_ns=`, then `checksum ns`
@@ -191,11 +175,7 @@ fn node(programs: &Path, case: &Case, runs: usize) -> Result<Measurement> {
     if times.is_empty() {
         bail!("node printed no runs");
     }
-    Ok(Measurement {
-        compile,
-        runs: times,
-        checksum,
-    })
+    Ok(Measurement { compile, runs: times, checksum })
 }
 
 /// wasmtime's own error type, as an `anyhow::Error`.

@@ -19,40 +19,20 @@ pub fn measure(programs: &Path) -> Result<Vec<Throughput>> {
         let path = entry?.path();
         let bytes = std::fs::read(&path)?;
         if bytes.len() > largest.1.len() {
-            largest = (
-                path.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-                bytes,
-            );
+            largest = (path.file_name().unwrap_or_default().to_string_lossy().into_owned(), bytes);
         }
     }
     let generated = generate(6000);
     let mut out = Vec::new();
     for (module, bytes) in [largest, (format!("generated ({} functions)", 6000), generated)] {
         let mut results = Vec::new();
-        for runtime in kite_runtime::conventions()
-            .into_iter()
-            .map(Runtime::Kite)
-            .chain([Runtime::Wasmtime])
-        {
-            let mut times = (0..3)
-                .map(|_| compile_time(runtime, &bytes))
-                .collect::<Result<Vec<_>>>()?;
+        for runtime in kite_runtime::conventions().into_iter().map(Runtime::Kite).chain([Runtime::Wasmtime]) {
+            let mut times = (0..3).map(|_| compile_time(runtime, &bytes)).collect::<Result<Vec<_>>>()?;
             times.sort();
-            eprintln!(
-                "compile {module:<28} {:<16} {:>8.1} ms",
-                runtime.name(),
-                crate::ms(times[1])
-            );
+            eprintln!("compile {module:<28} {:<16} {:>8.1} ms", runtime.name(), crate::ms(times[1]));
             results.push((runtime, times[1]));
         }
-        out.push(Throughput {
-            module,
-            bytes: bytes.len(),
-            results,
-        });
+        out.push(Throughput { module, bytes: bytes.len(), results });
     }
     Ok(out)
 }

@@ -2,8 +2,5 @@
 //! and the compiler's icache-flush builtin.
 fn main() {
     println!("cargo:rerun-if-changed=src/sys/helpers.c");
-    cc::Build::new()
-        .file("src/sys/helpers.c")
-        .warnings(true)
-        .compile("kite_helpers");
+    cc::Build::new().file("src/sys/helpers.c").warnings(true).compile("kite_helpers");
 }

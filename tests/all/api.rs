@@ -64,24 +64,13 @@ fn memories_and_globals_are_shared_between_instances() {
     let mut store = Store::new(&engine, ());
     let memory = Memory::new(
         &mut store,
-        kite_runtime::MemoryType {
-            limits: kite_runtime::Limits { min: 1, max: Some(4) },
-        },
+        kite_runtime::MemoryType { limits: kite_runtime::Limits { min: 1, max: Some(4) } },
     )
     .unwrap();
-    let counter = Global::new(
-        &mut store,
-        GlobalType {
-            content: ValType::I32,
-            mutable: true,
-        },
-        Val::I32(10),
-    )
-    .unwrap();
+    let counter =
+        Global::new(&mut store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(10)).unwrap();
     let mut linker = Linker::new(&engine);
-    linker
-        .define("env", "memory", memory)
-        .define("env", "counter", counter);
+    linker.define("env", "memory", memory).define("env", "counter", counter);
     let module = Module::new(
         &engine,
         r#"(module
@@ -140,11 +129,7 @@ fn missing_and_mistyped_imports_are_link_errors() {
 #[test]
 fn invalid_modules_are_errors_not_panics() {
     let engine = Engine::default();
-    for bytes in [
-        &b"\0asm\x01\0\0\0\x01"[..],
-        b"not wasm",
-        b"(module (func (result i32)))",
-    ] {
+    for bytes in [&b"\0asm\x01\0\0\0\x01"[..], b"not wasm", b"(module (func (result i32)))"] {
         assert!(Module::new(&engine, bytes).is_err());
     }
 }
@@ -177,9 +162,6 @@ fn host_writes_to_an_exported_table_reach_indirect_calls() {
         table.set(&mut store, 0, Val::FuncRef(None)).unwrap();
         assert_eq!(call.call(&mut store, 1).unwrap(), 2, "{convention}");
         let error = call.call(&mut store, 0).unwrap_err();
-        assert!(
-            error.to_string().contains("uninitialized element"),
-            "{convention}: {error}"
-        );
+        assert!(error.to_string().contains("uninitialized element"), "{convention}: {error}");
     }
 }

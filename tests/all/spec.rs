@@ -57,11 +57,7 @@ fn run_kite_scripts(convention: &str) {
         failures.extend(report.failures);
     }
     assert!(passed >= 40, "only {passed} directives passed");
-    assert!(
-        failures.is_empty(),
-        "under `{convention}`:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "under `{convention}`:\n{}", failures.join("\n"));
 }
 
 macro_rules! suites {
@@ -87,9 +83,5 @@ suites!(baseline, wide);
 
 #[test]
 fn every_convention_has_a_suite() {
-    assert_eq!(
-        kite_runtime::conventions(),
-        ["baseline", "wide"],
-        "add new conventions to `suites!`"
-    );
+    assert_eq!(kite_runtime::conventions(), ["baseline", "wide"], "add new conventions to `suites!`");
 }

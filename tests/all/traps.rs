@@ -103,8 +103,7 @@ fn stack_limit_is_configurable() {
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
         let d = instance.get_typed_func::<i32, i32>(&store, "d").unwrap();
-        d.call(&mut store, 5000)
-            .map_err(|e| e.downcast::<Trap>().unwrap().kind)
+        d.call(&mut store, 5000).map_err(|e| e.downcast::<Trap>().unwrap().kind)
     };
     assert_eq!(depth(1 << 20), Ok(5000));
     assert_eq!(depth(16 << 10), Err(TrapKind::StackOverflow));
@@ -121,15 +120,10 @@ fn host_errors_reach_the_caller_intact() {
     .unwrap();
     let mut store = Store::new(&engine, 0);
     let mut linker = Linker::new(&engine);
-    linker.func_new(
-        "host",
-        "fail",
-        FuncType::new([ValType::I32], []),
-        |mut caller, args, _| {
-            *caller.data_mut() += 1;
-            anyhow::bail!("host says no to {}", args[0].unwrap_i32())
-        },
-    );
+    linker.func_new("host", "fail", FuncType::new([ValType::I32], []), |mut caller, args, _| {
+        *caller.data_mut() += 1;
+        anyhow::bail!("host says no to {}", args[0].unwrap_i32())
+    });
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let run = instance.get_func(&store, "run").unwrap();
     for _ in 0..2 {

@@ -13,11 +13,9 @@ pub fn disassembler(target: Target) -> Result<Capstone> {
     };
     let cs = match target {
         Target::Aarch64 => Capstone::new().arm64().mode(arch::arm64::ArchMode::Arm).build(),
-        _ => Capstone::new()
-            .x86()
-            .mode(arch::x86::ArchMode::Mode64)
-            .syntax(arch::x86::ArchSyntax::Att)
-            .build(),
+        _ => {
+            Capstone::new().x86().mode(arch::x86::ArchMode::Mode64).syntax(arch::x86::ArchSyntax::Att).build()
+        }
     };
     cs.map_err(|e| anyhow!("disassembler: {e}"))
 }

@@ -40,10 +40,7 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!(
-            "error: internal error in kite: {}",
-            message.lines().next().unwrap_or("")
-        );
+        eprintln!("error: internal error in kite: {}", message.lines().next().unwrap_or(""));
     }));
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
@@ -65,9 +62,5 @@ fn main() -> ExitCode {
 /// An error and its causes on one line.
 pub fn one_line(error: &anyhow::Error) -> String {
     let text = format!("{error:#}");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }

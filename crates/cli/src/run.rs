@@ -33,26 +33,17 @@ impl RunCommand {
             None if instance.get_func(&store, "_start").is_some() => "_start",
             None => return Ok(ExitCode::SUCCESS),
         };
-        let func = instance
-            .get_func(&store, name)
-            .with_context(|| format!("no exported function `{name}`"))?;
+        let func =
+            instance.get_func(&store, name).with_context(|| format!("no exported function `{name}`"))?;
         let ty = func.ty(&store);
         if self.invoke.is_none() && !self.args.is_empty() {
             bail!("arguments given without --invoke");
         }
         if self.args.len() != ty.params.len() {
-            bail!(
-                "`{name}` takes {} arguments, {} given",
-                ty.params.len(),
-                self.args.len()
-            );
+            bail!("`{name}` takes {} arguments, {} given", ty.params.len(), self.args.len());
         }
-        let args = ty
-            .params
-            .iter()
-            .zip(&self.args)
-            .map(|(t, a)| parse_arg(*t, a))
-            .collect::<Result<Vec<_>>>()?;
+        let args =
+            ty.params.iter().zip(&self.args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>>>()?;
         for value in func.call(&mut store, &args)? {
             println!("{}", format_val(&value));
         }
@@ -65,20 +56,12 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(
             parse_int(text)
-                .and_then(|v| {
-                    i32::try_from(v)
-                        .ok()
-                        .or_else(|| u32::try_from(v).ok().map(|u| u as i32))
-                })
+                .and_then(|v| i32::try_from(v).ok().or_else(|| u32::try_from(v).ok().map(|u| u as i32)))
                 .with_context(bad)?,
         ),
         ValType::I64 => Val::I64(
             parse_int(text)
-                .and_then(|v| {
-                    i64::try_from(v)
-                        .ok()
-                        .or_else(|| u64::try_from(v).ok().map(|u| u as i64))
-                })
+                .and_then(|v| i64::try_from(v).ok().or_else(|| u64::try_from(v).ok().map(|u| u as i64)))
                 .with_context(bad)?,
         ),
         ValType::F32 => Val::from(text.parse::<f32>().ok().with_context(bad)?),

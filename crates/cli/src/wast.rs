@@ -25,12 +25,7 @@ impl WastCommand {
                     for failure in &report.failures {
                         println!("FAIL {failure}");
                     }
-                    println!(
-                        "{}: {} passed, {} failed",
-                        file.display(),
-                        report.passed,
-                        report.failed
-                    );
+                    println!("{}: {} passed, {} failed", file.display(), report.passed, report.failed);
                     passed += report.passed;
                     failed += report.failed;
                 }
@@ -41,10 +36,6 @@ impl WastCommand {
             }
         }
         println!("{passed} passed, {failed} failed");
-        Ok(if failed == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        })
+        Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 }

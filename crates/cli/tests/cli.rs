@@ -8,11 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn kite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kite"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("kite runs")
+    Command::new(env!("CARGO_BIN_EXE_kite")).args(args).current_dir(repo()).output().expect("kite runs")
 }
 
 fn repo() -> PathBuf {
@@ -95,11 +91,7 @@ fn text_that_does_not_parse() {
 
 #[test]
 fn wrong_argument_count_and_type() {
-    assert_clean_failure(
-        &kite(&["run", "examples/fib.wat", "--invoke", "fib"]),
-        1,
-        "takes 1 argument",
-    );
+    assert_clean_failure(&kite(&["run", "examples/fib.wat", "--invoke", "fib"]), 1, "takes 1 argument");
     assert_clean_failure(
         &kite(&["run", "examples/fib.wat", "--invoke", "fib", "x"]),
         1,
@@ -184,31 +176,11 @@ fn wast_reports_counts_and_fails_on_a_failure() {
 fn compile_prints_clif_and_asm_for_both_targets() {
     let clif = kite(&["compile", "examples/fib.wat", "--emit", "clif"]);
     assert!(clif.status.success(), "{}", stderr(&clif));
-    assert!(
-        stdout(&clif).contains("function u0:0") && stdout(&clif).contains("tail"),
-        "{}",
-        stdout(&clif)
-    );
-    let x64 = kite(&[
-        "compile",
-        "examples/fib.wat",
-        "--emit",
-        "asm",
-        "--target",
-        "x86_64",
-        "--func",
-        "fib",
-    ]);
+    assert!(stdout(&clif).contains("function u0:0") && stdout(&clif).contains("tail"), "{}", stdout(&clif));
+    let x64 = kite(&["compile", "examples/fib.wat", "--emit", "asm", "--target", "x86_64", "--func", "fib"]);
     assert!(x64.status.success(), "{}", stderr(&x64));
     assert!(stdout(&x64).contains("%rbp"), "{}", stdout(&x64));
-    let arm = kite(&[
-        "compile",
-        "examples/fib.wat",
-        "--emit",
-        "asm",
-        "--target",
-        "aarch64",
-    ]);
+    let arm = kite(&["compile", "examples/fib.wat", "--emit", "asm", "--target", "aarch64"]);
     assert!(arm.status.success(), "{}", stderr(&arm));
     assert!(stdout(&arm).contains("stp fp, lr"), "{}", stdout(&arm));
     assert_clean_failure(

@@ -19,6 +19,9 @@ use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use std::sync::Mutex;
 
+/// What a context prefix is rounded to: a multiple of every page size Linux uses.
+pub const CONTEXT_PREFIX_ALIGN: u32 = 64 * 1024;
+
 /// How to compile.
 #[derive(Clone, Debug)]
 pub struct CompileOptions {
@@ -90,14 +93,8 @@ impl CodeBlob {
         }
         let base = self.code.len() as u32;
         self.code.extend_from_slice(&other.code);
-        self.relocs.extend(other.relocs.into_iter().map(|r| Relocation {
-            offset: r.offset + base,
-            ..r
-        }));
-        self.traps.extend(other.traps.into_iter().map(|t| TrapSite {
-            offset: t.offset + base,
-            ..t
-        }));
+        self.relocs.extend(other.relocs.into_iter().map(|r| Relocation { offset: r.offset + base, ..r }));
+        self.traps.extend(other.traps.into_iter().map(|t| TrapSite { offset: t.offset + base, ..t }));
         base
     }
 }
@@ -124,6 +121,9 @@ pub struct CompiledModule {
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
     pub offsets: VMOffsets,
+    /// Set when the `VMContext` lives this many bytes below memory 0's base, and functions'
+    /// context value is that base.
+    pub context_prefix: Option<u32>,
     pub blob: CodeBlob,
     /// One per defined function, in order.
     pub functions: Vec<CompiledFunction>,
@@ -145,8 +145,14 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     let info = parsed.info;
     let facts = ModuleFacts::gather(&info, &parsed.bodies);
     let offsets = VMOffsets::new(&info, facts.dispatch_arrays.len() as u32);
+    // With the context in the pinned register and a memory of its own, the instance's
+    // `VMContext` goes just below that memory, and the context is the memory's base.
+    let context_prefix =
+        (options.convention.pinned_context() && info.num_imported_memories == 0 && !info.memories.is_empty())
+            .then(|| offsets.size().next_multiple_of(CONTEXT_PREFIX_ALIGN));
     let env = FuncEnv {
         info: &info,
+        context_prefix,
         facts: &facts,
         offsets: &offsets,
         cc: options.convention,
@@ -159,22 +165,12 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     for (func_index, piece, clif, disasm) in compiled {
         let len = piece.code.len() as u32;
         let offset = blob.append(piece);
-        functions.push(CompiledFunction {
-            func_index,
-            offset,
-            len,
-            clif,
-            disasm,
-        });
+        functions.push(CompiledFunction { func_index, offset, len, clif, disasm });
     }
     let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
         let mut stub = |kind| -> Result<u32> {
-            let (piece, ..) = compile_function(
-                &*isa,
-                crate::trampoline::trap_stub(kind, &*isa),
-                false,
-                "trap stub",
-            )?;
+            let (piece, ..) =
+                compile_function(&*isa, crate::trampoline::trap_stub(kind, &*isa), false, "trap stub")?;
             Ok(blob.append(piece))
         };
         Some(TrapStubs {
@@ -189,6 +185,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         info,
         facts,
         offsets,
+        context_prefix,
         blob,
         functions,
         trap_stubs,
@@ -204,9 +201,7 @@ fn compile_bodies(
     options: &CompileOptions,
 ) -> Result<Vec<Compiled>> {
     let threads = if options.parallel {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(bodies.len().max(1))
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1))
     } else {
         1
     };
@@ -239,15 +234,10 @@ fn compile_bodies(
     }
     let results = results.into_inner().expect("results");
     if let Some(error) = results.iter().position(|r| matches!(r, Some(Err(_)))) {
-        let Some(Some(Err(e))) = results.into_iter().nth(error) else {
-            unreachable!()
-        };
+        let Some(Some(Err(e))) = results.into_iter().nth(error) else { unreachable!() };
         return Err(e);
     }
-    results
-        .into_iter()
-        .map(|r| r.expect("compiled when nothing failed"))
-        .collect()
+    results.into_iter().map(|r| r.expect("compiled when nothing failed")).collect()
 }
 
 fn compile_one(
@@ -277,10 +267,7 @@ pub fn compile_function(
     ctx.set_disasm(keep_text);
     let compiled = ctx
         .compile(isa, &mut ControlPlane::default())
-        .map_err(|e| CompileError::Codegen {
-            func: name.to_string(),
-            message: format!("{:?}", e.inner),
-        })?;
+        .map_err(|e| CompileError::Codegen { func: name.to_string(), message: format!("{:?}", e.inner) })?;
     let buffer = &compiled.buffer;
     let mut relocs = Vec::new();
     for r in buffer.relocs() {
@@ -300,22 +287,12 @@ pub fn compile_function(
                 });
             }
         };
-        relocs.push(Relocation {
-            offset: r.offset,
-            kind: r.kind,
-            target,
-            addend: r.addend,
-        });
+        relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
     let traps = buffer
         .traps()
         .iter()
-        .filter_map(|t| {
-            TrapKind::from_code(t.code).map(|kind| TrapSite {
-                offset: t.offset,
-                kind,
-            })
-        })
+        .filter_map(|t| TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind }))
         .collect();
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();

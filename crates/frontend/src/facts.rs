@@ -31,9 +31,8 @@ pub struct ModuleFacts {
 
 impl ModuleFacts {
     pub fn gather(info: &ModuleInfo, bodies: &[FunctionInput<'_>]) -> ModuleFacts {
-        let mut immutable_tables: Vec<bool> = (0..info.tables.len() as u32)
-            .map(|t| t >= info.num_imported_tables)
-            .collect();
+        let mut immutable_tables: Vec<bool> =
+            (0..info.tables.len() as u32).map(|t| t >= info.num_imported_tables).collect();
         for (_, index) in &info.exports {
             if let EntityIndex::Table(t) = index {
                 immutable_tables[*t as usize] = false;
@@ -54,18 +53,12 @@ impl ModuleFacts {
                         calls = true;
                         None
                     }
-                    O::CallIndirect {
-                        type_index,
-                        table_index,
-                    } => {
+                    O::CallIndirect { type_index, table_index } => {
                         calls = true;
                         indirect_calls.push((table_index, type_index));
                         None
                     }
-                    O::ReturnCallIndirect {
-                        type_index,
-                        table_index,
-                    } => {
+                    O::ReturnCallIndirect { type_index, table_index } => {
                         indirect_calls.push((table_index, type_index));
                         None
                     }
@@ -105,19 +98,11 @@ impl ModuleFacts {
             .into_iter()
             .filter(|pair| static_tables.get(pair.0 as usize) == Some(&true) && seen.insert(*pair))
             .collect();
-        ModuleFacts {
-            makes_calls,
-            immutable_tables,
-            static_tables,
-            dispatch_arrays,
-        }
+        ModuleFacts { makes_calls, immutable_tables, static_tables, dispatch_arrays }
     }
 
     /// The dispatch array for an indirect call, if its table is static.
     pub fn dispatch_array(&self, table: u32, type_index: u32) -> Option<u32> {
-        self.dispatch_arrays
-            .iter()
-            .position(|p| *p == (table, type_index))
-            .map(|i| i as u32)
+        self.dispatch_arrays.iter().position(|p| *p == (table, type_index)).map(|i| i as u32)
     }
 }

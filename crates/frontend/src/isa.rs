@@ -46,34 +46,22 @@ pub struct IsaOptions {
 pub fn build_isa(target: Target, options: IsaOptions) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
-        flags
-            .set(name, value)
-            .map_err(|e| CompileError::Target(format!("setting {name}: {e}")))
+        flags.set(name, value).map_err(|e| CompileError::Target(format!("setting {name}: {e}")))
     };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(&mut flags, "enable_probestack", "false")?;
     set(&mut flags, "unwind_info", "false")?;
-    set(
-        &mut flags,
-        "enable_verifier",
-        if options.verify { "true" } else { "false" },
-    )?;
-    set(
-        &mut flags,
-        "enable_pinned_reg",
-        if options.pinned_reg { "true" } else { "false" },
-    )?;
+    set(&mut flags, "enable_verifier", if options.verify { "true" } else { "false" })?;
+    set(&mut flags, "enable_pinned_reg", if options.pinned_reg { "true" } else { "false" })?;
     let flags = settings::Flags::new(flags);
     let builder = match target {
         Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string()))?,
         Target::X86_64 => lookup("x86_64-unknown-linux-gnu")?,
         Target::Aarch64 => lookup("aarch64-unknown-linux-gnu")?,
     };
-    builder
-        .finish(flags)
-        .map_err(|e| CompileError::Target(e.to_string()))
+    builder.finish(flags).map_err(|e| CompileError::Target(e.to_string()))
 }
 
 fn lookup(triple: &str) -> Result<isa::Builder> {

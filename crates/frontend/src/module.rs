@@ -164,11 +164,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
         if let ValidPayload::Func(validator, body) = valid {
             let func_index = info.num_imported_funcs + bodies.len() as u32;
             info.code_bytes += body.range().len();
-            bodies.push(FunctionInput {
-                func_index,
-                validator,
-                body,
-            });
+            bodies.push(FunctionInput { func_index, validator, body });
         }
     }
     info.escaping_funcs.resize(info.funcs.len(), false);
@@ -267,18 +263,11 @@ fn read_payload(info: &mut ModuleInfo, payload: &Payload<'_>) -> Result<()> {
                 let data = data?;
                 let mode = match data.kind {
                     wasmparser::DataKind::Passive => SegmentMode::Passive,
-                    wasmparser::DataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    } => SegmentMode::Active {
-                        target: memory_index,
-                        offset: const_expr(&offset_expr)?,
-                    },
+                    wasmparser::DataKind::Active { memory_index, offset_expr } => {
+                        SegmentMode::Active { target: memory_index, offset: const_expr(&offset_expr)? }
+                    }
                 };
-                info.data.push(DataSegment {
-                    mode,
-                    bytes: data.data.to_vec(),
-                });
+                info.data.push(DataSegment { mode, bytes: data.data.to_vec() });
             }
         }
         Payload::CustomSection(reader) => {
@@ -336,42 +325,24 @@ fn ref_type(ty: wasmparser::RefType) -> Result<ValType> {
 }
 
 fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
-    Ok(TableType {
-        element: ref_type(ty.element_type)?,
-        limits: Limits {
-            min: ty.initial,
-            max: ty.maximum,
-        },
-    })
+    Ok(TableType { element: ref_type(ty.element_type)?, limits: Limits { min: ty.initial, max: ty.maximum } })
 }
 
 fn memory_type(ty: &wasmparser::MemoryType) -> MemoryType {
-    MemoryType {
-        limits: Limits {
-            min: ty.initial,
-            max: ty.maximum,
-        },
-    }
+    MemoryType { limits: Limits { min: ty.initial, max: ty.maximum } }
 }
 
 fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
-    Ok(GlobalType {
-        content: val_type(ty.content_type)?,
-        mutable: ty.mutable,
-    })
+    Ok(GlobalType { content: val_type(ty.content_type)?, mutable: ty.mutable })
 }
 
 fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
     let mode = match element.kind {
         wasmparser::ElementKind::Passive => SegmentMode::Passive,
         wasmparser::ElementKind::Declared => SegmentMode::Declared,
-        wasmparser::ElementKind::Active {
-            table_index,
-            offset_expr,
-        } => SegmentMode::Active {
-            target: table_index.unwrap_or(0),
-            offset: const_expr(&offset_expr)?,
-        },
+        wasmparser::ElementKind::Active { table_index, offset_expr } => {
+            SegmentMode::Active { target: table_index.unwrap_or(0), offset: const_expr(&offset_expr)? }
+        }
     };
     let (ty, items) = match element.items {
         wasmparser::ElementItems::Functions(funcs) => {
@@ -382,10 +353,7 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
             (ValType::FuncRef, items)
         }
         wasmparser::ElementItems::Expressions(ty, exprs) => {
-            let items = exprs
-                .into_iter()
-                .map(|e| const_expr(&e?))
-                .collect::<Result<_>>()?;
+            let items = exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<_>>()?;
             (ref_type(ty)?, items)
         }
     };

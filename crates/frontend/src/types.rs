@@ -59,22 +59,14 @@ impl FuncType {
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> Self {
-        FuncType {
-            params: params.into_iter().collect(),
-            results: results.into_iter().collect(),
-        }
+        FuncType { params: params.into_iter().collect(), results: results.into_iter().collect() }
     }
 }
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
-        write!(
-            f,
-            "(func (param {}) (result {}))",
-            list(&self.params),
-            list(&self.results)
-        )
+        write!(f, "(func (param {}) (result {}))", list(&self.params), list(&self.results))
     }
 }
 

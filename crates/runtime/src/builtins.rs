@@ -91,10 +91,7 @@ unsafe extern "C" fn memory_copy(
 ) -> u32 {
     // SAFETY: as above; the two memories may be the same, so only raw pointers are kept.
     let (dst_def, src_def) = unsafe {
-        (
-            &memory(vmctx, dst_mem).definition as *const _,
-            &memory(vmctx, src_mem).definition as *const _,
-        )
+        (&memory(vmctx, dst_mem).definition as *const _, &memory(vmctx, src_mem).definition as *const _)
     };
     // SAFETY: definitions of live memories.
     let (dst_def, src_def): (&crate::vm::VMMemoryDefinition, &crate::vm::VMMemoryDefinition) =
@@ -138,9 +135,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, index: u32, init: u64, delta: u32) -> u32 {
     // SAFETY: as above.
     let table = unsafe { table(vmctx, index) };
-    table
-        .grow(u64::from(delta), init)
-        .map_or(u32::MAX, |old| old as u32)
+    table.grow(u64::from(delta), init).map_or(u32::MAX, |old| old as u32)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, index: u32, dst: u32, value: u64, len: u32) -> u32 {

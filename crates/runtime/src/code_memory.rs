@@ -77,12 +77,7 @@ impl CodeMemory {
         let mut code = CodeMemory {
             ptr,
             len,
-            info: Arc::new(CodeInfo {
-                start: 0,
-                end: 0,
-                traps: vec![],
-                functions: vec![],
-            }),
+            info: Arc::new(CodeInfo { start: 0, end: 0, traps: vec![], functions: vec![] }),
         };
         // SAFETY: the mapping is ours and not yet executable or registered.
         unsafe {
@@ -110,10 +105,7 @@ impl CodeMemory {
             traps: blob.traps.iter().map(|t| (t.offset, t.kind)).collect(),
             functions,
         });
-        REGISTRY
-            .write()
-            .expect("code registry")
-            .insert(code.info.end, code.info.clone());
+        REGISTRY.write().expect("code registry").insert(code.info.end, code.info.clone());
         Ok(code)
     }
 
@@ -153,8 +145,7 @@ unsafe fn apply(at: *mut u8, kind: Reloc, target: usize, addend: i64) -> Result<
                     bail!("AArch64 call out of range");
                 }
                 let insn = at.cast::<u32>().read_unaligned();
-                at.cast::<u32>()
-                    .write_unaligned((insn & 0xfc00_0000) | (delta as u32 & 0x03ff_ffff));
+                at.cast::<u32>().write_unaligned((insn & 0xfc00_0000) | (delta as u32 & 0x03ff_ffff));
             }
             other => bail!("unsupported relocation {other:?}"),
         }

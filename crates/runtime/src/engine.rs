@@ -43,10 +43,7 @@ impl Config {
     pub fn tail_cc(&mut self, name: &str) -> Result<&mut Self> {
         self.convention = kite_frontend::cc::by_name(name).ok_or_else(|| {
             let names: Vec<_> = kite_frontend::cc::ALL.iter().map(|c| c.name()).collect();
-            anyhow!(
-                "unknown calling convention `{name}` (expected one of: {})",
-                names.join(", ")
-            )
+            anyhow!("unknown calling convention `{name}` (expected one of: {})", names.join(", "))
         })?;
         Ok(self)
     }
@@ -87,10 +84,7 @@ impl Config {
     pub(crate) fn compile_options(&self, target: Target, keep_text: bool) -> CompileOptions {
         CompileOptions {
             target,
-            isa: IsaOptions {
-                verify: self.verify,
-                pinned_reg: self.convention.pinned_context(),
-            },
+            isa: IsaOptions { verify: self.verify, pinned_reg: self.convention.pinned_context() },
             convention: self.convention,
             keep_text,
             parallel: self.parallel_compilation,
@@ -196,11 +190,7 @@ impl Engine {
         };
         // SAFETY: within the published region.
         let host = unsafe { code.base().add(host_offset as usize) };
-        let t = Arc::new(Trampolines {
-            _code: code,
-            entry,
-            host,
-        });
+        let t = Arc::new(Trampolines { _code: code, entry, host });
         cache.insert(ty.clone(), t.clone());
         Ok(t)
     }

@@ -34,27 +34,15 @@ impl Extern {
     }
 
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self {
-            Some(m)
-        } else {
-            None
-        }
+        if let Extern::Memory(m) = self { Some(m) } else { None }
     }
 
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self {
-            Some(t)
-        } else {
-            None
-        }
+        if let Extern::Table(t) = self { Some(t) } else { None }
     }
 
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self {
-            Some(g)
-        } else {
-            None
-        }
+        if let Extern::Global(g) = self { Some(g) } else { None }
     }
 }
 
@@ -115,22 +103,27 @@ impl Memory {
         store.opaque().memories[self.0].data_mut()
     }
 
+    /// The memory's bytes and the store's data at once, as a host function needs them to work on
+    /// guest buffers with its own state (WASI reads iovecs while holding its file table).
+    pub fn data_and_store_mut<'a, S: AsContextMut + ?Sized>(
+        &self,
+        store: &'a mut S,
+    ) -> (&'a mut [u8], &'a mut S::Data) {
+        let inner = store.inner_mut();
+        (inner.opaque.memories[self.0].data_mut(), &mut inner.data)
+    }
+
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
         let data = store.opaque_ref().memories[self.0].data();
-        let src = offset
-            .checked_add(buf.len())
-            .and_then(|end| data.get(offset..end));
+        let src = offset.checked_add(buf.len()).and_then(|end| data.get(offset..end));
         buf.copy_from_slice(src.ok_or_else(|| anyhow!("out of bounds memory access"))?);
         Ok(())
     }
 
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
         let data = store.opaque().memories[self.0].data_mut();
-        let dst = offset
-            .checked_add(buf.len())
-            .and_then(|end| data.get_mut(offset..end));
-        dst.ok_or_else(|| anyhow!("out of bounds memory access"))?
-            .copy_from_slice(buf);
+        let dst = offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end));
+        dst.ok_or_else(|| anyhow!("out of bounds memory access"))?.copy_from_slice(buf);
         Ok(())
     }
 }
@@ -159,25 +152,19 @@ impl Table {
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let table = &store.opaque_ref().tables[self.0];
         // SAFETY: table elements are valid references of the table's type.
-        table
-            .get(index)
-            .map(|raw| unsafe { Val::from_raw(raw, table.ty.element) })
+        table.get(index).map(|raw| unsafe { Val::from_raw(raw, table.ty.element) })
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
         let table = &mut store.opaque().tables[self.0];
         check_ref(table.ty.element, &value)?;
-        table
-            .set(index, value.to_raw())
-            .ok_or_else(|| anyhow!("out of bounds table access"))
+        table.set(index, value.to_raw()).ok_or_else(|| anyhow!("out of bounds table access"))
     }
 
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let table = &mut store.opaque().tables[self.0];
         check_ref(table.ty.element, &init)?;
-        table
-            .grow(delta, init.to_raw())
-            .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
+        table.grow(delta, init.to_raw()).ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }
 }
 

@@ -68,11 +68,7 @@ impl Func {
             store: store_ptr,
             func,
             caller,
-            funcref: VMFuncRef {
-                code: trampolines.host,
-                vmctx: std::ptr::null_mut(),
-                type_id,
-            },
+            funcref: VMFuncRef { code: trampolines.host, vmctx: std::ptr::null_mut(), type_id },
         });
         ctx.funcref.vmctx = (&mut *ctx as *mut VMHostFuncContext).cast();
         let funcref = NonNull::from(&mut ctx.funcref);
@@ -132,11 +128,7 @@ impl Func {
         let funcref = self.funcref();
         let ty = opaque.engine.func_type(funcref.type_id);
         if args.len() != ty.params.len() {
-            bail!(
-                "function expects {} arguments, got {}",
-                ty.params.len(),
-                args.len()
-            );
+            bail!("function expects {} arguments, got {}", ty.params.len(), args.len());
         }
         for (i, (arg, want)) in args.iter().zip(&ty.params).enumerate() {
             if arg.ty() != *want {
@@ -168,27 +160,16 @@ impl Func {
             });
         }
         // SAFETY: results of this type, produced by Wasm code of this store.
-        Ok(ty
-            .results
-            .iter()
-            .zip(values)
-            .map(|(t, raw)| unsafe { Val::from_raw(raw, *t) })
-            .collect())
+        Ok(ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(raw, *t) }).collect())
     }
 
     /// A view of this function with static parameter and result types, checked once here.
     pub fn typed<P: WasmParams, R: WasmResults>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
         let ty = self.ty(store);
         if ty.params != P::types() || ty.results != R::types() {
-            bail!(
-                "type mismatch: function is {ty}, not {}",
-                FuncType::new(P::types(), R::types())
-            );
+            bail!("type mismatch: function is {ty}, not {}", FuncType::new(P::types(), R::types()));
         }
-        Ok(TypedFunc {
-            func: *self,
-            _marker: PhantomData,
-        })
+        Ok(TypedFunc { func: *self, _marker: PhantomData })
     }
 }
 
@@ -198,32 +179,16 @@ unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *
     // store outlives every call into it.
     let (store, func, caller, type_id) = unsafe {
         let ctx = &*ctx;
-        (
-            &mut *ctx.store.cast::<StoreInner<T>>(),
-            ctx.func,
-            ctx.caller,
-            ctx.funcref.type_id,
-        )
+        (&mut *ctx.store.cast::<StoreInner<T>>(), ctx.func, ctx.caller, ctx.funcref.type_id)
     };
     let ty = store.opaque.engine.func_type(type_id);
     let f = store.host_funcs[func].clone();
     // SAFETY: the trampoline spilled one value per parameter.
-    let params: Vec<Val> = ty
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, t)| unsafe { Val::from_raw(*values.add(i), *t) })
-        .collect();
+    let params: Vec<Val> =
+        ty.params.iter().enumerate().map(|(i, t)| unsafe { Val::from_raw(*values.add(i), *t) }).collect();
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        f(
-            Caller {
-                store: &mut *store,
-                instance: caller,
-            },
-            &params,
-            &mut results,
-        )
+        f(Caller { store: &mut *store, instance: caller }, &params, &mut results)
     }));
     let error = match outcome {
         Ok(Ok(())) => match check_results(&ty.results, &results) {

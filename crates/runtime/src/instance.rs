@@ -3,6 +3,7 @@
 
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
+use crate::memory::LinearMemory;
 use crate::module::{ExternType, Module};
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::table::Table as TableData;
@@ -32,7 +33,8 @@ pub struct Instance(pub(crate) usize);
 pub(crate) struct InstanceData {
     pub module: Module,
     pub vmctx: *mut u8,
-    layout: Layout,
+    /// How the context was allocated: `None` when it lives in its memory's prefix.
+    layout: Option<Layout>,
     pub memories: Vec<Memory>,
     pub tables: Vec<Table>,
     pub globals: Vec<Global>,
@@ -47,8 +49,10 @@ pub(crate) struct InstanceData {
 
 impl Drop for InstanceData {
     fn drop(&mut self) {
-        // SAFETY: allocated in `Instance::new` with this layout.
-        unsafe { std::alloc::dealloc(self.vmctx, self.layout) };
+        if let Some(layout) = self.layout {
+            // SAFETY: allocated in `Instance::new` with this layout.
+            unsafe { std::alloc::dealloc(self.vmctx, layout) };
+        }
     }
 }
 
@@ -57,12 +61,7 @@ impl InstanceData {
     /// `vmctx` must be the context of a live instance.
     pub unsafe fn from_vmctx<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
         // SAFETY: the instance slot was written at instantiation and the instance outlives its code.
-        unsafe {
-            &mut *vmctx
-                .add(VMCTX_INSTANCE as usize)
-                .cast::<*mut InstanceData>()
-                .read()
-        }
+        unsafe { &mut *vmctx.add(VMCTX_INSTANCE as usize).cast::<*mut InstanceData>().read() }
     }
 
     /// # Safety
@@ -128,22 +127,36 @@ impl Instance {
             let want = module.entity_type(import.index);
             let have = value.ty(&store);
             if !import_accepts(&want, &have) {
-                bail!(LinkError::Incompatible(
-                    import.module.clone(),
-                    import.name.clone(),
-                    want,
-                    have
-                ));
+                bail!(LinkError::Incompatible(import.module.clone(), import.name.clone(), want, have));
             }
         }
         let inner = store.inner_mut();
         let offsets = &module.compiled().offsets;
-        let layout = Layout::from_size_align(offsets.size() as usize, 16)?;
-        // SAFETY: nonzero size (the header alone is 24 bytes).
-        let vmctx = unsafe { std::alloc::alloc_zeroed(layout) };
-        if vmctx.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
+        // The context lives in the prefix of memory 0 when the convention passes that memory's
+        // base as the context; otherwise on the heap.
+        let (vmctx, layout, own_memory) = match module.compiled().context_prefix {
+            Some(prefix) => {
+                let max = inner.opaque.engine.config().max_memory_pages;
+                let memory = LinearMemory::with_prefix(info.memories[0], max, prefix as usize)?;
+                let vmctx = memory.prefix_start();
+                inner.opaque.memories.push(Box::new(memory));
+                (vmctx, None, Some(Memory(inner.opaque.memories.len() - 1)))
+            }
+            None => {
+                let layout = Layout::from_size_align(offsets.size() as usize, 16)?;
+                // SAFETY: nonzero size (the header alone is 24 bytes).
+                let vmctx = unsafe { std::alloc::alloc_zeroed(layout) };
+                if vmctx.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                (vmctx, Some(layout), None)
+            }
+        };
+        // What functions of this instance expect as their context value.
+        let context = match own_memory {
+            Some(memory) => inner.opaque.memories[memory.0].definition.base,
+            None => vmctx,
+        };
         let index = inner.opaque.instances.len();
         let mut data = Box::new(InstanceData {
             module: module.clone(),
@@ -192,7 +205,7 @@ impl Instance {
                 },
                 None => VMFuncRef {
                     code: module.func_code(f),
-                    vmctx,
+                    vmctx: context,
                     type_id: module.type_ids()[info.funcs[f as usize] as usize],
                 },
             };
@@ -200,14 +213,14 @@ impl Instance {
             data.write(offsets.funcref(f), funcref);
             // SAFETY: within the context allocation.
             let ptr = unsafe { vmctx.add(offsets.funcref(f) as usize).cast::<VMFuncRef>() };
-            data.funcs
-                .push(Func::from_nonnull(NonNull::new(ptr).expect("non-null")));
+            data.funcs.push(Func::from_nonnull(NonNull::new(ptr).expect("non-null")));
         }
         // Memories.
         for (m, import) in memories.iter().enumerate() {
-            let memory = match import {
-                Some(memory) => *memory,
-                None => inner.opaque.new_memory(info.memories[m])?,
+            let memory = match (import, own_memory) {
+                (Some(memory), _) => *memory,
+                (None, Some(own)) if m == 0 => own,
+                (None, _) => inner.opaque.new_memory(info.memories[m])?,
             };
             let def: *mut _ = &mut inner.opaque.memories[memory.0].definition;
             // SAFETY: the definition was just borrowed from a live memory.
@@ -232,10 +245,7 @@ impl Instance {
                     data.write(offset, value);
                     // SAFETY: within the context allocation.
                     let ptr = unsafe { vmctx.add(offset as usize).cast::<u64>() };
-                    Global {
-                        ptr: NonNull::new(ptr).expect("non-null"),
-                        ty: info.globals[g as usize],
-                    }
+                    Global { ptr: NonNull::new(ptr).expect("non-null"), ty: info.globals[g as usize] }
                 }
                 _ => unreachable!("imports come first"),
             };
@@ -249,10 +259,7 @@ impl Instance {
                     let init = &info.table_inits[t - info.num_imported_tables as usize];
                     let init = inner.opaque.instances[index].eval(init);
                     let max = inner.opaque.engine.config().max_table_elements;
-                    inner
-                        .opaque
-                        .tables
-                        .push(Box::new(TableData::new(info.tables[t], init, max)?));
+                    inner.opaque.tables.push(Box::new(TableData::new(info.tables[t], init, max)?));
                     Table(inner.opaque.tables.len() - 1)
                 }
             };
@@ -272,9 +279,7 @@ impl Instance {
                     let dst = offset
                         .checked_add(items.len())
                         .and_then(|end| table.elements_mut().get_mut(offset..end));
-                    let Some(dst) = dst else {
-                        bail!(Trap::new(TrapKind::TableOutOfBounds))
-                    };
+                    let Some(dst) = dst else { bail!(Trap::new(TrapKind::TableOutOfBounds)) };
                     dst.copy_from_slice(&items);
                     vec![]
                 }
@@ -293,9 +298,7 @@ impl Instance {
                     let dst = offset
                         .checked_add(bytes.len())
                         .and_then(|end| memory.data_mut().get_mut(offset..end));
-                    let Some(dst) = dst else {
-                        bail!(Trap::new(TrapKind::MemoryOutOfBounds))
-                    };
+                    let Some(dst) = dst else { bail!(Trap::new(TrapKind::MemoryOutOfBounds)) };
                     dst.copy_from_slice(bytes);
                 }
                 _ => inner.opaque.instances[index].dropped_data[d] = false,
@@ -333,10 +336,7 @@ impl Instance {
             .iter()
             .map(|(n, _)| n.clone())
             .collect();
-        names
-            .into_iter()
-            .filter_map(|n| Some((n.clone(), self.get_export(&store, &n)?)))
-            .collect()
+        names.into_iter().filter_map(|n| Some((n.clone(), self.get_export(&store, &n)?))).collect()
     }
 
     pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
@@ -348,9 +348,7 @@ impl Instance {
         store: impl AsContext,
         name: &str,
     ) -> Result<crate::TypedFunc<P, R>> {
-        let Some(func) = self.get_func(&store, name) else {
-            bail!("no exported function `{name}`")
-        };
+        let Some(func) = self.get_func(&store, name) else { bail!("no exported function `{name}`") };
         func.typed(&store)
     }
 

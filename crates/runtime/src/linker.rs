@@ -35,10 +35,7 @@ pub struct Linker<T> {
 
 impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Linker<T> {
-        Linker {
-            engine: engine.clone(),
-            definitions: HashMap::new(),
-        }
+        Linker { engine: engine.clone(), definitions: HashMap::new() }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -47,8 +44,7 @@ impl<T: 'static> Linker<T> {
 
     /// Defines `module::name` as an item of some store.
     pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> &mut Self {
-        self.definitions
-            .insert((module.into(), name.into()), Definition::Extern(item.into()));
+        self.definitions.insert((module.into(), name.into()), Definition::Extern(item.into()));
         self
     }
 
@@ -60,10 +56,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> &mut Self {
-        self.definitions.insert(
-            (module.into(), name.into()),
-            Definition::HostFunc(ty, Arc::new(f)),
-        );
+        self.definitions.insert((module.into(), name.into()), Definition::HostFunc(ty, Arc::new(f)));
         self
     }
 
@@ -87,18 +80,12 @@ impl<T: 'static> Linker<T> {
         module: &str,
         name: &str,
     ) -> Option<Result<Extern>> {
-        Some(
-            match self
-                .definitions
-                .get(&(module.to_string(), name.to_string()))?
-                .clone()
-            {
-                Definition::Extern(e) => Ok(e),
-                Definition::HostFunc(ty, f) => {
-                    Func::from_host_fn(store.inner_mut(), ty, f, None).map(Extern::Func)
-                }
-            },
-        )
+        Some(match self.definitions.get(&(module.to_string(), name.to_string()))?.clone() {
+            Definition::Extern(e) => Ok(e),
+            Definition::HostFunc(ty, f) => {
+                Func::from_host_fn(store.inner_mut(), ty, f, None).map(Extern::Func)
+            }
+        })
     }
 
     /// Instantiates `module`, resolving its imports by name.

@@ -19,23 +19,30 @@ pub struct LinearMemory {
     pub ty: MemoryType,
     /// The most pages it may grow to: the type's maximum, capped by the engine's limit.
     max_pages: u64,
+    /// Read-write bytes reserved just below the base, for the owning instance's `VMContext`.
+    prefix: usize,
 }
 
 impl LinearMemory {
     pub fn new(ty: MemoryType, engine_max_pages: u64) -> Result<LinearMemory> {
+        LinearMemory::with_prefix(ty, engine_max_pages, 0)
+    }
+
+    /// A memory with `prefix` read-write bytes below its base (a multiple of the page size).
+    pub fn with_prefix(ty: MemoryType, engine_max_pages: u64, prefix: usize) -> Result<LinearMemory> {
         let max_pages = ty.limits.max.unwrap_or(65536).min(engine_max_pages).min(65536);
         if ty.limits.min > max_pages {
-            anyhow::bail!(
-                "memory minimum of {} pages exceeds the limit of {max_pages}",
-                ty.limits.min
-            );
+            anyhow::bail!("memory minimum of {} pages exceeds the limit of {max_pages}", ty.limits.min);
         }
-        let base = sys::reserve(RESERVATION).context("reserving linear memory")?;
-        let mut memory = LinearMemory {
-            definition: VMMemoryDefinition { base, length: 0 },
-            ty,
-            max_pages,
-        };
+        let start = sys::reserve(prefix + RESERVATION).context("reserving linear memory")?;
+        if prefix > 0 {
+            // SAFETY: the prefix is the start of the reservation we just made.
+            unsafe { sys::protect(start, prefix, true, true, false)? };
+        }
+        // SAFETY: within the reservation.
+        let base = unsafe { start.add(prefix) };
+        let definition = VMMemoryDefinition { base, length: 0 };
+        let mut memory = LinearMemory { definition, ty, max_pages, prefix };
         memory.grow(ty.limits.min).context("committing linear memory")?;
         Ok(memory)
     }
@@ -59,6 +66,12 @@ impl LinearMemory {
         Some(old)
     }
 
+    /// The start of the prefix below the base.
+    pub fn prefix_start(&self) -> *mut u8 {
+        // SAFETY: the prefix lies within the reservation.
+        unsafe { self.definition.base.sub(self.prefix) }
+    }
+
     pub fn data(&self) -> &[u8] {
         // SAFETY: the first `length` bytes are mapped read-write and ours.
         unsafe { std::slice::from_raw_parts(self.definition.base, self.definition.length) }
@@ -73,7 +86,7 @@ impl LinearMemory {
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         // SAFETY: the reservation is ours and no code can reach it once its store is gone.
-        unsafe { sys::release(self.definition.base, RESERVATION) };
+        unsafe { sys::release(self.prefix_start(), self.prefix + RESERVATION) };
     }
 }
 
@@ -84,9 +97,7 @@ mod tests {
 
     #[test]
     fn grows_in_place_up_to_its_maximum() {
-        let ty = MemoryType {
-            limits: Limits { min: 1, max: Some(3) },
-        };
+        let ty = MemoryType { limits: Limits { min: 1, max: Some(3) } };
         let mut memory = LinearMemory::new(ty, 65536).unwrap();
         let base = memory.definition.base;
         assert_eq!(memory.grow(2), Some(1));

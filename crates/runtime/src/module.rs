@@ -29,9 +29,7 @@ pub struct Module(Arc<ModuleInner>);
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module")
-            .field("name", &self.info().module_name)
-            .finish()
+        f.debug_struct("Module").field("name", &self.info().module_name).finish()
     }
 }
 
@@ -55,12 +53,7 @@ impl Module {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let compiled = kite_frontend::compile_module(bytes, &engine.compile_options())?;
         let mut functions = Vec::with_capacity(compiled.functions.len());
-        let prefix = compiled
-            .info
-            .module_name
-            .as_ref()
-            .map(|m| format!("{m}!"))
-            .unwrap_or_default();
+        let prefix = compiled.info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
         for f in &compiled.functions {
             let name = format!("{prefix}{}", compiled.info.func_display_name(f.func_index));
             functions.push((f.offset, f.offset + f.len, name));
@@ -68,21 +61,11 @@ impl Module {
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
             &compiled.blob,
-            |func| {
-                compiled
-                    .functions
-                    .get(func.checked_sub(num_imported)? as usize)
-                    .map(|f| f.offset)
-            },
+            |func| compiled.functions.get(func.checked_sub(num_imported)? as usize).map(|f| f.offset),
             functions,
         )?;
         let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
-        Ok(Module(Arc::new(ModuleInner {
-            engine: engine.clone(),
-            compiled,
-            code,
-            type_ids,
-        })))
+        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), compiled, code, type_ids })))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -127,17 +110,11 @@ impl Module {
 
     /// `(module, name, type)` of each import, in order.
     pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternType)> + '_ {
-        self.info()
-            .imports
-            .iter()
-            .map(|i| (i.module.as_str(), i.name.as_str(), self.entity_type(i.index)))
+        self.info().imports.iter().map(|i| (i.module.as_str(), i.name.as_str(), self.entity_type(i.index)))
     }
 
     /// `(name, type)` of each export, in order.
     pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
-        self.info()
-            .exports
-            .iter()
-            .map(|(name, index)| (name.as_str(), self.entity_type(*index)))
+        self.info().exports.iter().map(|(name, index)| (name.as_str(), self.entity_type(*index)))
     }
 }

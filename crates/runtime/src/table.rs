@@ -17,17 +17,11 @@ impl Table {
     pub fn new(ty: TableType, init: u64, engine_max: u64) -> Result<Table> {
         let max = ty.limits.max.unwrap_or(u64::from(u32::MAX)).min(engine_max);
         if ty.limits.min > max {
-            bail!(
-                "table minimum of {} elements exceeds the limit of {max}",
-                ty.limits.min
-            );
+            bail!("table minimum of {} elements exceeds the limit of {max}", ty.limits.min);
         }
         let elements = vec![init; ty.limits.min as usize];
         let mut table = Table {
-            definition: VMTableDefinition {
-                base: std::ptr::null_mut(),
-                length: 0,
-            },
+            definition: VMTableDefinition { base: std::ptr::null_mut(), length: 0 },
             ty,
             elements,
             max,

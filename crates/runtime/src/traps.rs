@@ -54,10 +54,7 @@ impl std::error::Error for Trap {}
 
 impl Trap {
     pub fn new(kind: TrapKind) -> Trap {
-        Trap {
-            kind,
-            backtrace: vec![],
-        }
+        Trap { kind, backtrace: vec![] }
     }
 
     fn from_raw(raw: &RawTrap) -> Trap {
@@ -65,10 +62,7 @@ impl Trap {
             .iter()
             .filter_map(|pc| code_memory::lookup(*pc)?.function_at(*pc).map(str::to_string))
             .collect();
-        Trap {
-            kind: raw.kind,
-            backtrace,
-        }
+        Trap { kind: raw.kind, backtrace }
     }
 }
 
@@ -83,12 +77,7 @@ static PREVIOUS: OnceLock<PreviousHandlers> = OnceLock::new();
 fn install_handlers() {
     PREVIOUS.get_or_init(|| {
         let signals = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
-        PreviousHandlers(
-            signals
-                .iter()
-                .map(|s| (*s, sys::install_handler(*s, handle_signal)))
-                .collect(),
-        )
+        PreviousHandlers(signals.iter().map(|s| (*s, sys::install_handler(*s, handle_signal))).collect())
     });
 }
 
@@ -99,11 +88,7 @@ extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *m
     if !buf.is_null() {
         let kind = code_memory::lookup(pc).and_then(|code| code.trap_at(pc));
         if let Some(kind) = kind {
-            let mut raw = RawTrap {
-                kind,
-                pcs: [0; MAX_FRAMES],
-                len: 1,
-            };
+            let mut raw = RawTrap { kind, pcs: [0; MAX_FRAMES], len: 1 };
             raw.pcs[0] = pc;
             walk_frames(fp, &mut raw);
             LAST_TRAP.with(|t| t.set(Some(raw)));
@@ -112,9 +97,7 @@ extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *m
             unsafe { sys::kite_unwind(buf) }
         }
     }
-    let previous = PREVIOUS
-        .get()
-        .and_then(|p| p.0.iter().find(|(s, _)| *s == signal));
+    let previous = PREVIOUS.get().and_then(|p| p.0.iter().find(|(s, _)| *s == signal));
     if let Some((_, previous)) = previous {
         // SAFETY: the arguments are the ones we received.
         unsafe { sys::chain(previous, signal, info, context) };

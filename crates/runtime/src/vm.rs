@@ -54,39 +54,18 @@ mod tests {
 
     #[test]
     fn layouts_match_the_frontend_contract() {
-        assert_eq!(
-            offset_of!(VMStoreContext, stack_limit) as u32,
-            vmctx::store_context::STACK_LIMIT
-        );
+        assert_eq!(offset_of!(VMStoreContext, stack_limit) as u32, vmctx::store_context::STACK_LIMIT);
         assert_eq!(size_of::<VMStoreContext>() as u32, vmctx::store_context::SIZE);
         assert_eq!(offset_of!(VMFuncRef, code) as u32, vmctx::funcref::CODE);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmctx::funcref::VMCTX);
         assert_eq!(offset_of!(VMFuncRef, type_id) as u32, vmctx::funcref::TYPE_ID);
         assert_eq!(size_of::<VMFuncRef>() as u32, vmctx::funcref::SIZE);
-        assert_eq!(
-            offset_of!(VMMemoryDefinition, base) as u32,
-            vmctx::memory_definition::BASE
-        );
-        assert_eq!(
-            offset_of!(VMMemoryDefinition, length) as u32,
-            vmctx::memory_definition::LENGTH
-        );
-        assert_eq!(
-            size_of::<VMMemoryDefinition>() as u32,
-            vmctx::memory_definition::SIZE
-        );
-        assert_eq!(
-            offset_of!(VMTableDefinition, base) as u32,
-            vmctx::table_definition::BASE
-        );
-        assert_eq!(
-            offset_of!(VMTableDefinition, length) as u32,
-            vmctx::table_definition::LENGTH
-        );
-        assert_eq!(
-            size_of::<VMTableDefinition>() as u32,
-            vmctx::table_definition::SIZE
-        );
+        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, vmctx::memory_definition::BASE);
+        assert_eq!(offset_of!(VMMemoryDefinition, length) as u32, vmctx::memory_definition::LENGTH);
+        assert_eq!(size_of::<VMMemoryDefinition>() as u32, vmctx::memory_definition::SIZE);
+        assert_eq!(offset_of!(VMTableDefinition, base) as u32, vmctx::table_definition::BASE);
+        assert_eq!(offset_of!(VMTableDefinition, length) as u32, vmctx::table_definition::LENGTH);
+        assert_eq!(size_of::<VMTableDefinition>() as u32, vmctx::table_definition::SIZE);
         // The host trampoline calls the function pointer at offset 0 of its context.
         assert_eq!(offset_of!(VMHostFuncContext, dispatch), 0);
     }

@@ -64,15 +64,11 @@ fn run_on_this_thread(name: &str, text: &str, config: &Config) -> Result<Report>
             Ok(Ok(Outcome::Skip)) => {}
             Ok(Err(e)) => {
                 report.failed += 1;
-                report
-                    .failures
-                    .push(format!("{name}:{}:{}: {e:#}", line + 1, col + 1));
+                report.failures.push(format!("{name}:{}:{}: {e:#}", line + 1, col + 1));
             }
             Err(_) => {
                 report.failed += 1;
-                report
-                    .failures
-                    .push(format!("{name}:{}:{}: panicked", line + 1, col + 1));
+                report.failures.push(format!("{name}:{}:{}: panicked", line + 1, col + 1));
             }
         }
     }
@@ -99,13 +95,7 @@ impl Runner {
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         spectest::define(&mut store, &mut linker)?;
-        Ok(Runner {
-            store,
-            linker,
-            current: None,
-            instances: HashMap::new(),
-            definitions: HashMap::new(),
-        })
+        Ok(Runner { store, linker, current: None, instances: HashMap::new(), definitions: HashMap::new() })
     }
 
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<Outcome> {
@@ -129,14 +119,9 @@ impl Runner {
                 Ok(Outcome::Pass)
             }
             WastDirective::ModuleInstance { instance, module, .. } => {
-                let name = module
-                    .map(|m| m.name().to_string())
-                    .context("instance of an unnamed module")?;
-                let module = self
-                    .definitions
-                    .get(&name)
-                    .with_context(|| format!("no module `{name}`"))?
-                    .clone();
+                let name = module.map(|m| m.name().to_string()).context("instance of an unnamed module")?;
+                let module =
+                    self.definitions.get(&name).with_context(|| format!("no module `{name}`"))?.clone();
                 let new = self.linker.instantiate(&mut self.store, &module)?;
                 self.current = Some(new);
                 if let Some(id) = instance {
@@ -169,18 +154,12 @@ impl Runner {
                     _ => bail!("expected `{message}`, got `{e:#}`"),
                 },
             },
-            WastDirective::AssertInvalid {
-                mut module, message, ..
-            }
-            | WastDirective::AssertMalformed {
-                mut module, message, ..
-            } => match self.compile(&mut module) {
+            WastDirective::AssertInvalid { mut module, message, .. }
+            | WastDirective::AssertMalformed { mut module, message, .. } => match self.compile(&mut module) {
                 Ok(_) => bail!("expected an invalid module (`{message}`), but it compiled"),
                 Err(_) => Ok(Outcome::Pass),
             },
-            WastDirective::AssertUnlinkable {
-                mut module, message, ..
-            } => {
+            WastDirective::AssertUnlinkable { mut module, message, .. } => {
                 let bytes = module.encode()?;
                 let module = Module::new(self.store.engine(), bytes)?;
                 match self.linker.instantiate(&mut self.store, &module) {
@@ -205,11 +184,7 @@ impl Runner {
 
     fn instance(&self, name: Option<&str>) -> Result<Instance> {
         match name {
-            Some(name) => self
-                .instances
-                .get(name)
-                .copied()
-                .with_context(|| format!("no instance `{name}`")),
+            Some(name) => self.instances.get(name).copied().with_context(|| format!("no instance `{name}`")),
             None => self.current.context("no module instantiated yet"),
         }
     }
@@ -219,11 +194,7 @@ impl Runner {
         let func = instance
             .get_func(&self.store, invoke.name)
             .with_context(|| format!("no exported function `{}`", invoke.name))?;
-        let args = invoke
-            .args
-            .iter()
-            .map(|a| self.arg(a))
-            .collect::<Result<Vec<_>>>()?;
+        let args = invoke.args.iter().map(|a| self.arg(a)).collect::<Result<Vec<_>>>()?;
         func.call(&mut self.store, &args)
     }
 
@@ -296,11 +267,7 @@ mod tests {
         // Passes: the module, the first assert_return, the assert_malformed. A signalling NaN
         // (quiet bit clear) is neither canonical nor arithmetic.
         assert_eq!((report.passed, report.failed), (3, 6), "{:#?}", report.failures);
-        assert!(
-            report.failures[0].starts_with("test.wast:5:"),
-            "{}",
-            report.failures[0]
-        );
+        assert!(report.failures[0].starts_with("test.wast:5:"), "{}", report.failures[0]);
     }
 
     #[test]

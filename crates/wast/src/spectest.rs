@@ -17,12 +17,7 @@ pub fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<()> {
         ("print_f64_f64", &[F64, F64]),
     ];
     for (name, params) in prints {
-        linker.func_new(
-            "spectest",
-            name,
-            FuncType::new(params.iter().copied(), []),
-            |_, _, _| Ok(()),
-        );
+        linker.func_new("spectest", name, FuncType::new(params.iter().copied(), []), |_, _, _| Ok(()));
     }
     let globals = [
         ("global_i32", I32, Val::I32(666)),
@@ -31,31 +26,13 @@ pub fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<()> {
         ("global_f64", F64, Val::from(666.6f64)),
     ];
     for (name, ty, value) in globals {
-        let global = Global::new(
-            &mut *store,
-            GlobalType {
-                content: ty,
-                mutable: false,
-            },
-            value,
-        )?;
+        let global = Global::new(&mut *store, GlobalType { content: ty, mutable: false }, value)?;
         linker.define("spectest", name, global);
     }
-    let table_ty = TableType {
-        element: ValType::FuncRef,
-        limits: Limits {
-            min: 10,
-            max: Some(20),
-        },
-    };
+    let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } };
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);
-    let memory = Memory::new(
-        &mut *store,
-        MemoryType {
-            limits: Limits { min: 1, max: Some(2) },
-        },
-    )?;
+    let memory = Memory::new(&mut *store, MemoryType { limits: Limits { min: 1, max: Some(2) } })?;
     linker.define("spectest", "memory", memory);
     Ok(())
 }

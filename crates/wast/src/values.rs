@@ -12,14 +12,8 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::I64(x) => Val::I64(*x),
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
-        WastArgCore::RefNull(HeapType::Abstract {
-            ty: AbstractHeapType::Func,
-            ..
-        }) => Val::FuncRef(None),
-        WastArgCore::RefNull(HeapType::Abstract {
-            ty: AbstractHeapType::Extern,
-            ..
-        }) => Val::ExternRef(None),
+        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Val::FuncRef(None),
+        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => Val::ExternRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         other => bail!("unsupported argument {other:?}"),
     })
@@ -30,9 +24,7 @@ pub fn check_results(store: &Store<()>, want: &[WastRet<'_>], got: &[Val]) -> Re
         bail!("expected {} results, got {}: {got:?}", want.len(), got.len());
     }
     for (i, (w, g)) in want.iter().zip(got).enumerate() {
-        let WastRet::Core(w) = w else {
-            bail!("unsupported expected value")
-        };
+        let WastRet::Core(w) = w else { bail!("unsupported expected value") };
         if !matches(store, w, g) {
             bail!("result {i}: expected {w:?}, got {g:?}");
         }

@@ -23,12 +23,9 @@ impl Convention for Baseline {
 
     fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
-        sig.params
-            .push(AbiParam::special(isa.pointer_type(), ArgumentPurpose::VMContext));
-        sig.params
-            .extend(ty.params.iter().map(|t| AbiParam::new(t.clif())));
-        sig.returns
-            .extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
+        sig.params.push(AbiParam::special(isa.pointer_type(), ArgumentPurpose::VMContext));
+        sig.params.extend(ty.params.iter().map(|t| AbiParam::new(t.clif())));
+        sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         debug_assert_eq!(isa.pointer_type(), types::I64);
         sig
     }
@@ -47,9 +44,7 @@ impl Convention for Baseline {
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        std::iter::once(callee_vmctx.unwrap_or(caller_vmctx))
-            .chain(args.iter().copied())
-            .collect()
+        std::iter::once(callee_vmctx.unwrap_or(caller_vmctx)).chain(args.iter().copied()).collect()
     }
 
     fn encode_results(&self, _b: &mut FunctionBuilder, _ty: &FuncType, results: &[Value]) -> Vec<Value> {

@@ -105,10 +105,8 @@ impl Convention for Wide {
 
     fn signature(&self, ty: &FuncType, _isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
-        sig.params
-            .extend(lanes(&ty.params).into_iter().map(AbiParam::new));
-        sig.returns
-            .extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
+        sig.params.extend(lanes(&ty.params).into_iter().map(AbiParam::new));
+        sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
     }
 

@@ -18,14 +18,10 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
     match op {
         O::Call { function_index } => call(t, *function_index, false),
         O::ReturnCall { function_index } => call(t, *function_index, true),
-        O::CallIndirect {
-            type_index,
-            table_index,
-        } => call_indirect(t, *type_index, *table_index, false),
-        O::ReturnCallIndirect {
-            type_index,
-            table_index,
-        } => call_indirect(t, *type_index, *table_index, true),
+        O::CallIndirect { type_index, table_index } => call_indirect(t, *type_index, *table_index, false),
+        O::ReturnCallIndirect { type_index, table_index } => {
+            call_indirect(t, *type_index, *table_index, true)
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -40,15 +36,13 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         let slot = t.env.offsets.funcref(func) as i32;
         let vmctx = t.vmctx;
         let code = t.ins().load(ptr, invariant(), vmctx, slot + funcref::CODE as i32);
-        let callee_vmctx = t
-            .ins()
-            .load(ptr, invariant(), vmctx, slot + funcref::VMCTX as i32);
+        let callee_vmctx = t.ins().load(ptr, invariant(), vmctx, slot + funcref::VMCTX as i32);
         let sig = t.sig_ref(info.funcs[func as usize]);
         indirect(t, ty, sig, code, callee_vmctx, &args, tail);
         return;
     }
     let callee = t.func_ref(func);
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, None, &args);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, None, &args);
     if tail {
         t.ins().return_call(callee, &call_args);
         t.reachable = false;
@@ -71,9 +65,7 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     }
 
     let def = t.table_definition(table);
-    let len = t
-        .ins()
-        .load(types::I64, trusted(), def, table_definition::LENGTH as i32);
+    let len = t.ins().load(types::I64, trusted(), def, table_definition::LENGTH as i32);
     let index = t.ins().uextend(types::I64, index);
     let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
@@ -83,9 +75,7 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     let func_ref = t.ins().load(ptr, trusted(), entry, 0);
     t.ins().trapz(func_ref, TrapKind::UninitializedElement.code());
 
-    let actual = t
-        .ins()
-        .load(types::I32, readonly(), func_ref, funcref::TYPE_ID as i32);
+    let actual = t.ins().load(types::I32, readonly(), func_ref, funcref::TYPE_ID as i32);
     let (vmctx, type_id) = (t.vmctx, t.env.offsets.type_id(type_index) as i32);
     let expected = t.ins().load(types::I32, invariant(), vmctx, type_id);
     let mismatch = t.ins().icmp(IntCC::NotEqual, actual, expected);
@@ -106,10 +96,7 @@ fn indirect(
     args: &[Value],
     tail: bool,
 ) {
-    let call_args = t
-        .env
-        .cc
-        .encode_args(&mut t.b, ty, t.vmctx, Some(callee_vmctx), args);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, Some(callee_vmctx), args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
@@ -125,7 +112,7 @@ fn push_results(
     call: cranelift_codegen::ir::Inst,
     callee_vmctx: Option<Value>,
 ) {
-    t.env.cc.after_call(&mut t.b, t.vmctx, callee_vmctx);
+    t.env.cc.after_call(&mut t.b, t.context, callee_vmctx);
     let raw = t.b.inst_results(call).to_vec();
     let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
     t.stack.extend(results);
@@ -148,9 +135,7 @@ fn static_dispatch(
     let ptr = t.pointer_type();
     let size = t.env.info.tables[table as usize].limits.min;
     let index = t.ins().uextend(types::I64, index);
-    let out_of_bounds = t
-        .ins()
-        .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
+    let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
     t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
     let (vmctx, slot) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
     let entries = t.ins().load(ptr, invariant(), vmctx, slot);
@@ -158,7 +143,7 @@ fn static_dispatch(
     let entry = t.ins().iadd(entries, byte_offset);
     let code = t.ins().load(ptr, readonly(), entry, 0);
     let sig = t.sig_ref(type_index);
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.vmctx, None, args);
+    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, None, args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;

@@ -23,8 +23,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let (params, results) = t.block_type(*blockty)?;
             let next = t.block_with_params(&results);
             let height = t.stack.len() - params.len();
-            t.control
-                .push(frame(FrameKind::Block, params, results, next, None, height));
+            t.control.push(frame(FrameKind::Block, params, results, next, None, height));
         }
         O::Loop { blockty } => {
             let (params, results) = t.block_type(*blockty)?;
@@ -35,14 +34,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             t.b.switch_to_block(header);
             let height = t.stack.len();
             t.stack.extend_from_slice(t.b.block_params(header));
-            t.control.push(frame(
-                FrameKind::Loop,
-                params,
-                results,
-                next,
-                Some(header),
-                height,
-            ));
+            t.control.push(frame(FrameKind::Loop, params, results, next, Some(header), height));
         }
         O::If { blockty } => {
             let cond = t.pop();
@@ -124,14 +116,7 @@ pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> R
     match op {
         O::Block { .. } | O::Loop { .. } | O::If { .. } => {
             let height = t.stack.len();
-            t.control.push(frame(
-                FrameKind::Dead,
-                vec![],
-                vec![],
-                ir::Block::reserved_value(),
-                None,
-                height,
-            ));
+            t.control.push(frame(FrameKind::Dead, vec![], vec![], ir::Block::reserved_value(), None, height));
         }
         O::Else => {
             if let FrameKind::If { .. } = t.control.last().expect("validated").kind {
@@ -157,24 +142,13 @@ fn frame(
     header: Option<ir::Block>,
     height: usize,
 ) -> Frame {
-    Frame {
-        kind,
-        params,
-        results,
-        next,
-        header,
-        height,
-        next_reached: false,
-        if_params: vec![],
-    }
+    Frame { kind, params, results, next, header, height, next_reached: false, if_params: vec![] }
 }
 
 /// Switches from the then-arm of the innermost `if` to its else-arm.
 fn enter_else(t: &mut Translator<'_, '_>) {
     let f = t.control.last_mut().expect("validated");
-    let FrameKind::If { else_block } = f.kind else {
-        unreachable!("validated: else after if")
-    };
+    let FrameKind::If { else_block } = f.kind else { unreachable!("validated: else after if") };
     f.kind = FrameKind::Else;
     let (height, params) = (f.height, f.if_params.clone());
     t.stack.truncate(height);

@@ -36,9 +36,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::I64Store32 { memarg } => store(t, memarg, Some(I32)),
         O::MemorySize { mem } => {
             let def = t.memory_definition(*mem);
-            let len = t
-                .ins()
-                .load(I64, super::trusted(), def, memory_definition::LENGTH as i32);
+            let len = t.ins().load(I64, super::trusted(), def, memory_definition::LENGTH as i32);
             let pages = t.ins().ushr_imm_u(len, 16);
             let v = t.ins().ireduce(I32, pages);
             t.push(v);
@@ -46,9 +44,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::MemoryGrow { mem } => {
             let delta = t.pop();
             let mem = t.ins().iconst(I32, i64::from(*mem));
-            let v = t
-                .call_builtin(Builtin::MemoryGrow, &[mem, delta])
-                .expect("returns");
+            let v = t.call_builtin(Builtin::MemoryGrow, &[mem, delta]).expect("returns");
             t.push(v);
         }
         O::MemoryFill { mem } => {

@@ -35,6 +35,9 @@ pub const FUNC_NAMESPACE: u32 = 0;
 /// Module-wide facts the translation of each function reads.
 pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
+    /// Set when the instance's `VMContext` sits this many bytes below the base of its memory 0
+    /// and the context value functions pass around is that base (see `vmctx`).
+    pub context_prefix: Option<u32>,
     pub facts: &'m crate::facts::ModuleFacts,
     pub offsets: &'m VMOffsets,
     pub cc: &'m dyn Convention,
@@ -105,7 +108,10 @@ impl Frame {
 pub(crate) struct Translator<'a, 'f> {
     pub b: FunctionBuilder<'f>,
     pub env: &'a FuncEnv<'a>,
+    /// This function's `VMContext`.
     pub vmctx: Value,
+    /// What the convention passes as the context: the `VMContext`, or memory 0's base.
+    pub context: Value,
     pub locals: Vec<(Variable, ValType)>,
     pub stack: Vec<Value>,
     pub control: Vec<Frame>,
@@ -176,10 +182,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             return *f;
         }
         let signature = self.sig_ref(self.env.info.funcs[func as usize]);
-        let name = self
-            .b
-            .func
-            .declare_imported_user_function(UserExternalName::new(FUNC_NAMESPACE, func));
+        let name = self.b.func.declare_imported_user_function(UserExternalName::new(FUNC_NAMESPACE, func));
         let f = self.b.import_function(ir::ExtFuncData {
             name: ir::ExternalName::user(name),
             signature,
@@ -198,8 +201,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             None => {
                 let mut sig = Signature::new(CallConv::triple_default(self.env.isa.triple()));
                 sig.params.push(AbiParam::new(ptr));
-                sig.params
-                    .extend(builtin.params().iter().map(|t| AbiParam::new(*t)));
+                sig.params.extend(builtin.params().iter().map(|t| AbiParam::new(*t)));
                 if builtin.returns_value() {
                     sig.returns.push(AbiParam::new(types::I32));
                 }
@@ -208,10 +210,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 sig
             }
         };
-        let table = self
-            .b
-            .ins()
-            .load(ptr, invariant(), self.vmctx, VMCTX_BUILTINS as i32);
+        let table = self.b.ins().load(ptr, invariant(), self.vmctx, VMCTX_BUILTINS as i32);
         let offset = (builtin.index() * 8) as i32;
         let callee = self.b.ins().load(ptr, invariant(), table, offset);
         let mut call_args = vec![self.vmctx];
@@ -277,11 +276,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             || memory::translate(self, op)?
             || calls::translate(self, op)?
             || tables::translate(self, op)?;
-        if handled {
-            Ok(())
-        } else {
-            Err(CompileError::Unsupported(format!("operator {op:?}")))
-        }
+        if handled { Ok(()) } else { Err(CompileError::Unsupported(format!("operator {op:?}"))) }
     }
 }
 
@@ -312,12 +307,16 @@ pub fn translate_function(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let (vmctx, params) = env.cc.decode_params(&mut b, func_type);
+    let (context, params) = env.cc.decode_params(&mut b, func_type);
+    let vmctx = match env.context_prefix {
+        Some(prefix) => b.ins().iadd_imm_s(context, -i64::from(prefix)),
+        None => context,
+    };
     let defined = (func_index - info.num_imported_funcs) as usize;
     if env.cc.pinned_context() && env.facts.makes_calls[defined] {
         check_stack(&mut b, vmctx);
     }
-    translate_body(env, input, &mut ctx.validator, b, vmctx, params, func_type)
+    translate_body(env, input, &mut ctx.validator, b, (vmctx, context), params, func_type)
 }
 
 /// Has Cranelift check the stack limit in the prologue; it lives in the store context, two
@@ -347,9 +346,7 @@ fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
 fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
     let ptr = types::I64;
     let store = b.ins().load(ptr, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
-    let limit = b
-        .ins()
-        .load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
+    let limit = b.ins().load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
     let sp = b.ins().get_stack_pointer(ptr);
     let below = b.ins().icmp(ir::condcodes::IntCC::UnsignedLessThan, sp, limit);
     b.ins().trapnz(below, TrapKind::StackOverflow.code());
@@ -361,14 +358,12 @@ fn translate_body(
     input: FunctionInput<'_>,
     allocations: &mut Option<FuncValidatorAllocations>,
     mut b: FunctionBuilder<'_>,
-    vmctx: Value,
+    (vmctx, context): (Value, Value),
     params: Vec<Value>,
     func_type: &crate::types::FuncType,
 ) -> Result<()> {
     let info = env.info;
-    let mut validator = input
-        .validator
-        .into_validator(allocations.take().unwrap_or_default());
+    let mut validator = input.validator.into_validator(allocations.take().unwrap_or_default());
 
     let mut locals = Vec::new();
     for (ty, value) in func_type.params.iter().zip(params) {
@@ -400,6 +395,7 @@ fn translate_body(
         b,
         env,
         vmctx,
+        context,
         locals,
         stack: Vec::new(),
         control: vec![Frame {
@@ -419,7 +415,9 @@ fn translate_body(
         memory_bases: HashMap::new(),
     };
 
-    if !info.memories.is_empty() {
+    if env.context_prefix.is_some() {
+        t.memory_bases.insert(0, context);
+    } else if !info.memories.is_empty() {
         let base = t.memory_base(0);
         t.memory_bases.insert(0, base);
     }

@@ -36,9 +36,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::TableGrow { table } => {
             let (init, delta) = t.pop2();
             let table = t.ins().iconst(I32, i64::from(*table));
-            let v = t
-                .call_builtin(Builtin::TableGrow, &[table, init, delta])
-                .expect("returns");
+            let v = t.call_builtin(Builtin::TableGrow, &[table, init, delta]).expect("returns");
             t.push(v);
         }
         O::TableFill { table } => {
@@ -87,9 +85,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
 fn element_address(t: &mut Translator<'_, '_>, table: u32, index: Value) -> Value {
     let ptr = t.pointer_type();
     let def = t.table_definition(table);
-    let len = t
-        .ins()
-        .load(types::I64, trusted(), def, table_definition::LENGTH as i32);
+    let len = t.ins().load(types::I64, trusted(), def, table_definition::LENGTH as i32);
     let index = t.ins().uextend(types::I64, index);
     let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     t.trap_if(out_of_bounds, TrapKind::TableOutOfBounds);

@@ -35,11 +35,7 @@ pub fn reserve(len: usize) -> io::Result<*mut u8> {
             0,
         )
     };
-    if ptr == libc::MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ptr.cast())
-    }
+    if ptr == libc::MAP_FAILED { Err(io::Error::last_os_error()) } else { Ok(ptr.cast()) }
 }
 
 /// Changes the protection of `len` bytes at page-aligned `ptr`.
@@ -105,10 +101,7 @@ pub unsafe fn pc_and_fp(context: *mut c_void) -> (usize, usize) {
         #[cfg(target_arch = "x86_64")]
         {
             let gregs = &(*uc).uc_mcontext.gregs;
-            (
-                gregs[libc::REG_RIP as usize] as usize,
-                gregs[libc::REG_RBP as usize] as usize,
-            )
+            (gregs[libc::REG_RIP as usize] as usize, gregs[libc::REG_RBP as usize] as usize)
         }
         #[cfg(target_arch = "aarch64")]
         {
