@@ -44,7 +44,7 @@ pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Functio
     // With the context in the pinned register, the host's value of that register (callee-saved
     // in the host's convention) must survive the call.
     let host_pinned = if cc.pinned_context() { b.ins().get_pinned_reg(ptr) } else { vmctx };
-    let call_args = cc.encode_args(&mut b, ty, host_pinned, Some(vmctx), &args);
+    let call_args = cc.encode_args(&mut b, isa, ty, host_pinned, Some(vmctx), &args);
     let call = b.ins().call_indirect(wasm_sig, code, &call_args);
     cc.after_call(&mut b, host_pinned, Some(vmctx));
     let raw = b.inst_results(call).to_vec();

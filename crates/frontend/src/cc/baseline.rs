@@ -39,6 +39,7 @@ impl Convention for Baseline {
     fn encode_args(
         &self,
         _b: &mut FunctionBuilder,
+        _isa: &dyn TargetIsa,
         _ty: &FuncType,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,

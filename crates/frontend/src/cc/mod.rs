@@ -46,6 +46,7 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
     fn encode_args(
         &self,
         b: &mut FunctionBuilder,
+        isa: &dyn TargetIsa,
         ty: &FuncType,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,

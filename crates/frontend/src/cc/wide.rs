@@ -21,20 +21,29 @@ use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Opcode, Signatu
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 
-/// Integer argument registers of Cranelift's `tail` convention, on both x86-64 and AArch64.
-const INT_ARG_REGS: usize = 6;
+/// How many integer parameters travel in integer registers. Cranelift's `tail` convention has 6
+/// integer argument registers on both x86-64 and AArch64, but x86-64 has only 9 caller-saved
+/// general registers in all: with 6 holding parameters, a handler has 3 left for its own work
+/// and starts saving callee-saved ones. Leaving one argument register free is cheaper there.
+/// AArch64 has caller-saved registers to spare (x8-x17).
+fn int_lanes(isa: &dyn TargetIsa) -> usize {
+    match isa.triple().architecture {
+        target_lexicon::Architecture::X86_64 => 5,
+        _ => 6,
+    }
+}
 
 #[derive(Debug)]
 pub struct Wide;
 
 /// The Cranelift type each Wasm parameter travels as.
-fn lanes(params: &[ValType]) -> Vec<Type> {
+fn lanes(params: &[ValType], int_lanes: usize) -> Vec<Type> {
     let mut ints = 0;
     params
         .iter()
         .map(|p| match p {
             ValType::F32 | ValType::F64 => p.clif(),
-            _ if ints < INT_ARG_REGS => {
+            _ if ints < int_lanes => {
                 ints += 1;
                 p.clif()
             }
@@ -103,9 +112,9 @@ impl Convention for Wide {
         true
     }
 
-    fn signature(&self, ty: &FuncType, _isa: &dyn TargetIsa) -> Signature {
+    fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
-        sig.params.extend(lanes(&ty.params).into_iter().map(AbiParam::new));
+        sig.params.extend(lanes(&ty.params, int_lanes(isa)).into_iter().map(AbiParam::new));
         sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
     }
@@ -121,12 +130,13 @@ impl Convention for Wide {
     fn encode_args(
         &self,
         b: &mut FunctionBuilder,
+        isa: &dyn TargetIsa,
         ty: &FuncType,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        let encoded = convert(b, args, lanes(&ty.params).into_iter());
+        let encoded = convert(b, args, lanes(&ty.params, int_lanes(isa)).into_iter());
         if let Some(callee) = callee_vmctx {
             switch_context(b, caller_vmctx, callee);
         }
@@ -156,7 +166,7 @@ mod tests {
     fn surplus_integers_ride_in_float_registers() {
         use ValType::*;
         let params = [I32, I64, F64, I32, I32, I32, I32, I32, I64, F32];
-        let got = lanes(&params);
+        let got = lanes(&params, 6);
         assert_eq!(
             got,
             [

@@ -42,7 +42,7 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         return;
     }
     let callee = t.func_ref(func);
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, None, &args);
+    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, &args);
     if tail {
         t.ins().return_call(callee, &call_args);
         t.reachable = false;
@@ -96,7 +96,7 @@ fn indirect(
     args: &[Value],
     tail: bool,
 ) {
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, Some(callee_vmctx), args);
+    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, Some(callee_vmctx), args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
@@ -143,7 +143,7 @@ fn static_dispatch(
     let entry = t.ins().iadd(entries, byte_offset);
     let code = t.ins().load(ptr, readonly(), entry, 0);
     let sig = t.sig_ref(type_index);
-    let call_args = t.env.cc.encode_args(&mut t.b, ty, t.context, None, args);
+    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
