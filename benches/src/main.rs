@@ -5,6 +5,7 @@
 //!
 //! Usage: `cargo run --release -p kite-bench -- [--runs N] [--only NAME] [--out DIR]`
 
+mod dispatch;
 mod measure;
 mod report;
 mod throughput;
@@ -105,9 +106,10 @@ fn main() -> Result<()> {
         }
         results.push((case.clone(), row));
     }
+    let dispatch = dispatch::measure(&root, options.runs.min(3))?;
     let throughput = if options.no_throughput { vec![] } else { throughput::measure(&programs)? };
     let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
-    report::write(&options.out, &results, &throughput, &command, options.runs)?;
+    report::write(&options.out, &results, &dispatch, &throughput, &command, options.runs)?;
     eprintln!("wrote {}/benchmarks.md and {}/benchmarks.svg", options.out.display(), options.out.display());
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `docs/benchmarks.md` (tables, the command, the machine) and `docs/benchmarks.svg` (run time
 //! relative to native, per program and runtime).
 
+use crate::dispatch::DispatchCost;
 use crate::measure::{Measurement, Runtime};
 use crate::throughput::Throughput;
 use crate::{Case, ms};
@@ -13,12 +14,17 @@ type Results = [(Case, Vec<(Runtime, Measurement)>)];
 pub fn write(
     out: &Path,
     results: &Results,
+    dispatch: &[DispatchCost],
     throughput: &[Throughput],
     command: &str,
     runs: usize,
 ) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("benchmarks.md"), markdown(results, throughput, command, runs))?;
+    let table = dispatch_table(dispatch);
+    let mut md = markdown(results, throughput, command, runs);
+    md.push_str(&format!("\n## Cost of one dispatch (`benches/micro/dispatch.wat`)\n\n{table}"));
+    std::fs::write(out.join("benchmarks.md"), md)?;
+    update_conventions_doc(&out.join("calling-conventions.md"), &table, command)?;
     std::fs::write(out.join("benchmarks.svg"), svg(results))?;
     Ok(())
 }
@@ -204,4 +210,28 @@ fn svg(results: &Results) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+fn dispatch_table(dispatch: &[DispatchCost]) -> String {
+    let mut t = String::from("| runtime | ns per dispatch | vs wasmtime |\n|---|---:|---:|\n");
+    let wasmtime = dispatch.iter().find(|d| d.runtime == Runtime::Wasmtime).map(|d| d.per_dispatch);
+    for d in dispatch {
+        let ns = d.per_dispatch;
+        let ratio = wasmtime.map_or("-".into(), |w| format!("{:.2}x", d.per_dispatch / w));
+        writeln!(t, "| {} | {ns:.2} | {ratio} |", d.runtime.name()).unwrap();
+    }
+    t
+}
+
+/// Replaces the generated table between the markers in `docs/calling-conventions.md`.
+fn update_conventions_doc(path: &Path, table: &str, command: &str) -> Result<()> {
+    let Ok(doc) = std::fs::read_to_string(path) else { return Ok(()) };
+    let (start, end) = ("<!-- dispatch-table -->", "<!-- /dispatch-table -->");
+    let (Some(a), Some(b)) = (doc.find(start), doc.find(end)) else { return Ok(()) };
+    let generated = format!(
+        "{start}\nMeasured by `cargo run --release -p kite-bench -- {command}` on {}:\n\n{table}",
+        machine()
+    );
+    std::fs::write(path, format!("{}{}{}", &doc[..a], generated, &doc[b..]))?;
+    Ok(())
 }
