@@ -48,6 +48,12 @@ impl CompileCommand {
         let compiled = compile_module(&bytes, &options)?;
         let info = &compiled.info;
         let cs = crate::disasm::disassembler(target)?;
+        let cc = options.convention;
+        println!(";; convention {}: {}", cc.name(), cc.summary());
+        for line in module_facts(&compiled, cc) {
+            println!(";; {line}");
+        }
+        println!();
         let mut shown = 0;
         for f in &compiled.functions {
             let name = info.func_display_name(f.func_index);
@@ -61,8 +67,14 @@ impl CompileCommand {
                 }
             }
             shown += 1;
+            let defined = (f.func_index - info.num_imported_funcs) as usize;
+            let stack = match (cc.pinned_context(), compiled.facts.makes_calls[defined]) {
+                (false, _) => "stack check in the prologue",
+                (true, true) => "stack check at entry: makes ordinary calls",
+                (true, false) => "no stack check: makes no ordinary calls",
+            };
             println!(
-                ";; function {name} (index {}), convention {}, {} bytes",
+                ";; function {name} (index {}), convention {}, {} bytes; {stack}",
                 f.func_index, compiled.convention, f.len
             );
             let text = match self.emit {
@@ -84,4 +96,33 @@ impl CompileCommand {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What the convention made of the module as a whole, and why.
+fn module_facts(compiled: &kite_frontend::CompiledModule, cc: &dyn kite_frontend::Convention) -> Vec<String> {
+    let facts = &compiled.facts;
+    let mut lines = Vec::new();
+    if cc.pinned_context() {
+        lines.push(match compiled.context_prefix {
+            Some(prefix) => format!("context: memory 0's base in the pinned register; VMContext {prefix:#x} bytes below it"),
+            None => "context: the VMContext in the pinned register (the module defines no memory)".to_string(),
+        });
+    }
+    for (table, static_table) in facts.static_tables.iter().enumerate() {
+        let why = if *static_table {
+            "never changes and holds only this module's functions".to_string()
+        } else if facts.immutable_tables[table] {
+            "never changes, but may hold functions of other instances".to_string()
+        } else {
+            "may change at run time (imported, exported or written)".to_string()
+        };
+        let dispatch = if *static_table && cc.static_dispatch() {
+            let arrays = facts.dispatch_arrays.iter().filter(|(t, _)| *t as usize == table).count();
+            format!(": indirect calls index a code-pointer array ({arrays} per-type arrays)")
+        } else {
+            ": indirect calls check bounds, null and signature".to_string()
+        };
+        lines.push(format!("table {table}: {why}{dispatch}"));
+    }
+    lines
 }

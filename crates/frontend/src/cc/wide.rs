@@ -101,7 +101,7 @@ impl Convention for Wide {
     }
 
     fn summary(&self) -> &'static str {
-        "context in the pinned register; integer parameters past the 6th carried in float registers"
+        "context in the pinned register; integers beyond the integer argument registers ride in float registers"
     }
 
     fn pinned_context(&self) -> bool {
