@@ -24,11 +24,22 @@ const WAT: &str = r#"
 )
 "#;
 
-fn setup() -> (Store<()>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, WAT).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+/// An engine for each calling convention: every test here runs under all of them.
+fn engines() -> Vec<(&'static str, Engine)> {
+    kite_runtime::conventions()
+        .into_iter()
+        .map(|cc| {
+            let mut config = Config::new();
+            config.tail_cc(cc).unwrap();
+            (cc, Engine::new(&config).unwrap())
+        })
+        .collect()
+}
+
+fn setup(engine: &Engine) -> (Store<()>, Instance) {
+    let module = Module::new(engine, WAT).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, &module).unwrap();
     (store, instance)
 }
 
@@ -40,52 +51,60 @@ fn trap_of(store: &mut Store<()>, instance: Instance, name: &str, args: &[Val]) 
 
 #[test]
 fn traps_report_their_kind() {
-    let (mut store, instance) = setup();
-    let cases = [
-        ("divide", vec![], TrapKind::IntegerDivisionByZero),
-        ("load", vec![Val::I32(65536)], TrapKind::MemoryOutOfBounds),
-        ("load", vec![Val::I32(-1)], TrapKind::MemoryOutOfBounds),
-        ("unreachable", vec![], TrapKind::Unreachable),
-        ("null_entry", vec![], TrapKind::UninitializedElement),
-        ("past_end", vec![], TrapKind::UndefinedElement),
-        ("wrong_type", vec![], TrapKind::BadSignature),
-        ("overflow", vec![], TrapKind::IntegerOverflow),
-        ("convert", vec![], TrapKind::BadConversionToInteger),
-    ];
-    for (name, args, kind) in cases {
-        assert_eq!(trap_of(&mut store, instance, name, &args).kind, kind, "{name}");
+    for (cc, engine) in engines() {
+        let (mut store, instance) = setup(&engine);
+        let cases = [
+            ("divide", vec![], TrapKind::IntegerDivisionByZero),
+            ("load", vec![Val::I32(65536)], TrapKind::MemoryOutOfBounds),
+            ("load", vec![Val::I32(-1)], TrapKind::MemoryOutOfBounds),
+            ("unreachable", vec![], TrapKind::Unreachable),
+            ("null_entry", vec![], TrapKind::UninitializedElement),
+            ("past_end", vec![], TrapKind::UndefinedElement),
+            ("wrong_type", vec![], TrapKind::BadSignature),
+            ("overflow", vec![], TrapKind::IntegerOverflow),
+            ("convert", vec![], TrapKind::BadConversionToInteger),
+        ];
+        for (name, args, kind) in cases {
+            assert_eq!(trap_of(&mut store, instance, name, &args).kind, kind, "{name} under {cc}");
+        }
     }
 }
 
 #[test]
 fn backtrace_names_the_wasm_frames() {
-    let (mut store, instance) = setup();
-    let trap = trap_of(&mut store, instance, "divide", &[]);
-    assert_eq!(trap.backtrace, ["m!inner", "m!middle", "m!divide"]);
-    assert!(trap.to_string().contains("integer divide by zero"), "{trap}");
+    for (cc, engine) in engines() {
+        let (mut store, instance) = setup(&engine);
+        let trap = trap_of(&mut store, instance, "divide", &[]);
+        assert_eq!(trap.backtrace, ["m!inner", "m!middle", "m!divide"], "under {cc}");
+        assert!(trap.to_string().contains("integer divide by zero"), "{trap}");
+    }
 }
 
 #[test]
 fn instance_is_usable_after_a_trap() {
-    let (mut store, instance) = setup();
-    for _ in 0..3 {
-        trap_of(&mut store, instance, "divide", &[]);
-        let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
-        assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+    for (_, engine) in engines() {
+        let (mut store, instance) = setup(&engine);
+        for _ in 0..3 {
+            trap_of(&mut store, instance, "divide", &[]);
+            let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+            assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
+        }
+        let load = instance.get_typed_func::<i32, i32>(&store, "load").unwrap();
+        assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
     }
-    let load = instance.get_typed_func::<i32, i32>(&store, "load").unwrap();
-    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
 }
 
 #[test]
 fn deep_recursion_is_a_stack_overflow_trap() {
-    let (mut store, instance) = setup();
-    for _ in 0..2 {
-        let trap = trap_of(&mut store, instance, "deep", &[Val::I32(0)]);
-        assert_eq!(trap.kind, TrapKind::StackOverflow);
+    for (cc, engine) in engines() {
+        let (mut store, instance) = setup(&engine);
+        for _ in 0..2 {
+            let trap = trap_of(&mut store, instance, "deep", &[Val::I32(0)]);
+            assert_eq!(trap.kind, TrapKind::StackOverflow, "under {cc}");
+        }
+        let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
+        assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
     }
-    let ok = instance.get_typed_func::<(), i32>(&store, "ok").unwrap();
-    assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
 }
 
 #[test]

@@ -21,10 +21,12 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
 }
 
+/// `wide` is the default: it measured fastest on every program of the benchmark suite
+/// (`docs/benchmarks.md`).
 impl Default for Config {
     fn default() -> Self {
         Config {
-            convention: &kite_frontend::cc::Baseline,
+            convention: &kite_frontend::cc::Wide,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_wasm_stack: 1 << 20,
