@@ -108,7 +108,8 @@ fn main() -> Result<()> {
     }
     let dispatch = dispatch::measure(&root, options.runs.min(3))?;
     let throughput = if options.no_throughput { vec![] } else { throughput::measure(&programs)? };
-    let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let args = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let command = if args.is_empty() { String::new() } else { format!(" -- {args}") };
     report::write(&options.out, &results, &dispatch, &throughput, &command, options.runs)?;
     eprintln!("wrote {}/benchmarks.md and {}/benchmarks.svg", options.out.display(), options.out.display());
     Ok(())
