@@ -2,7 +2,7 @@
 //! tail-calling each other through a table that never changes, over a predictable bytecode.
 //! There is no native build of it: every runtime must return the same checksum as wasmtime's.
 
-use crate::measure::{Runtime, wt};
+use crate::measure::{Runtime, kite_instance, wasmi_instance, wasmtime_instance, wt};
 use anyhow::{Result, bail};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,34 +45,21 @@ pub fn measure(root: &Path, runs: usize) -> Result<Vec<DispatchCost>> {
 fn call(runtime: Runtime, bytes: &[u8], n: i32) -> Result<(i32, Duration)> {
     match runtime {
         Runtime::Kite(cc) => {
-            let mut config = kite_runtime::Config::new();
-            config.tail_cc(cc)?;
-            let engine = kite_runtime::Engine::new(&config)?;
-            let module = kite_runtime::Module::new(&engine, bytes)?;
-            let mut store = kite_runtime::Store::new(&engine, ());
-            let instance = kite_runtime::Linker::new(&engine).instantiate(&mut store, &module)?;
+            let (mut store, instance) = kite_instance(cc, bytes)?;
             let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
             let start = Instant::now();
             let sum = run.call(&mut store, n)?;
             Ok((sum, start.elapsed()))
         }
         Runtime::Wasmtime => {
-            let mut config = wasmtime::Config::new();
-            config.wasm_tail_call(true);
-            let engine = wt(wasmtime::Engine::new(&config))?;
-            let module = wt(wasmtime::Module::new(&engine, bytes))?;
-            let mut store = wasmtime::Store::new(&engine, ());
-            let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
+            let (mut store, instance) = wasmtime_instance(bytes)?;
             let run = wt(instance.get_typed_func::<i32, i32>(&mut store, "run"))?;
             let start = Instant::now();
             let sum = wt(run.call(&mut store, n))?;
             Ok((sum, start.elapsed()))
         }
         Runtime::Wasmi => {
-            let engine = wasmi::Engine::default();
-            let module = wasmi::Module::new(&engine, bytes)?;
-            let mut store = wasmi::Store::new(&engine, ());
-            let instance = wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module)?;
+            let (mut store, instance) = wasmi_instance(bytes)?;
             let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
             let start = Instant::now();
             let sum = run.call(&mut store, n)?;

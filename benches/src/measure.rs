@@ -86,36 +86,53 @@ fn repeat(
 fn compile(runtime: Runtime, bytes: &[u8], entry: &str) -> Result<Box<dyn FnMut() -> Result<i64>>> {
     Ok(match runtime {
         Runtime::Kite(cc) => {
-            let mut config = kite_runtime::Config::new();
-            config.tail_cc(cc)?;
-            let engine = kite_runtime::Engine::new(&config)?;
-            let module = kite_runtime::Module::new(&engine, bytes)?;
-            let mut store = kite_runtime::Store::new(&engine, ());
-            let instance = kite_runtime::Linker::new(&engine).instantiate(&mut store, &module)?;
+            let (mut store, instance) = kite_instance(cc, bytes)?;
             let func = instance.get_typed_func::<(), i64>(&store, entry)?;
             Box::new(move || func.call(&mut store, ()))
         }
         Runtime::Wasmtime => {
-            let mut config = wasmtime::Config::new();
-            config.wasm_tail_call(true).parallel_compilation(true);
-            let engine = wt(wasmtime::Engine::new(&config))?;
-            let module = wt(wasmtime::Module::new(&engine, bytes))?;
-            let mut store = wasmtime::Store::new(&engine, ());
-            let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
+            let (mut store, instance) = wasmtime_instance(bytes)?;
             let func = wt(instance.get_typed_func::<(), i64>(&mut store, entry))?;
             Box::new(move || wt(func.call(&mut store, ())))
         }
         Runtime::Wasmi => {
-            let engine = wasmi::Engine::default();
-            let module = wasmi::Module::new(&engine, bytes)?;
-            let mut store = wasmi::Store::new(&engine, ());
-            let linker = wasmi::Linker::<()>::new(&engine);
-            let instance = linker.instantiate_and_start(&mut store, &module)?;
+            let (mut store, instance) = wasmi_instance(bytes)?;
             let func = instance.get_typed_func::<(), i64>(&store, entry)?;
             Box::new(move || Ok(func.call(&mut store, ())?))
         }
         Runtime::Native | Runtime::Node => unreachable!("not in-process"),
     })
+}
+
+/// An instance of a module with no imports under kite with calling convention `cc`.
+pub fn kite_instance(cc: &str, bytes: &[u8]) -> Result<(kite_runtime::Store<()>, kite_runtime::Instance)> {
+    let mut config = kite_runtime::Config::new();
+    config.tail_cc(cc)?;
+    let engine = kite_runtime::Engine::new(&config)?;
+    let module = kite_runtime::Module::new(&engine, bytes)?;
+    let mut store = kite_runtime::Store::new(&engine, ());
+    let instance = kite_runtime::Linker::new(&engine).instantiate(&mut store, &module)?;
+    Ok((store, instance))
+}
+
+/// The same under wasmtime, with tail calls and parallel compilation on.
+pub fn wasmtime_instance(bytes: &[u8]) -> Result<(wasmtime::Store<()>, wasmtime::Instance)> {
+    let mut config = wasmtime::Config::new();
+    config.wasm_tail_call(true).parallel_compilation(true);
+    let engine = wt(wasmtime::Engine::new(&config))?;
+    let module = wt(wasmtime::Module::new(&engine, bytes))?;
+    let mut store = wasmtime::Store::new(&engine, ());
+    let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
+    Ok((store, instance))
+}
+
+/// The same under wasmi.
+pub fn wasmi_instance(bytes: &[u8]) -> Result<(wasmi::Store<()>, wasmi::Instance)> {
+    let engine = wasmi::Engine::default();
+    let module = wasmi::Module::new(&engine, bytes)?;
+    let mut store = wasmi::Store::new(&engine, ());
+    let instance = wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module)?;
+    Ok((store, instance))
 }
 
 /// The native build times itself and prints the checksum, then `ns=<elapsed>`.
