@@ -22,3 +22,46 @@ impl CommonOptions {
         Ok(config)
     }
 }
+
+/// What a WASI program is given, as `wasmtime run` takes it.
+#[derive(Args, Clone, Debug, Default)]
+pub struct WasiOptions {
+    /// Set an environment variable for the program: NAME=VALUE, or NAME to pass on this
+    /// process's value (repeatable).
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    pub env: Vec<String>,
+    /// Let the program reach host directory HOST, under the name GUEST (default: HOST);
+    /// nothing outside it (repeatable).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+}
+
+impl WasiOptions {
+    /// `(name, value)` pairs; a bare NAME takes this process's value, or is left out.
+    pub fn env_pairs(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for e in &self.env {
+            match e.split_once('=') {
+                Some(("", _)) => anyhow::bail!("invalid --env `{e}`: empty name"),
+                Some((name, value)) => out.push((name.to_string(), value.to_string())),
+                None => {
+                    if let Ok(value) = std::env::var(e) {
+                        out.push((e.clone(), value));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `(host, guest)` pairs from `HOST[::GUEST]`.
+    pub fn dir_pairs(&self) -> Vec<(String, String)> {
+        self.dirs
+            .iter()
+            .map(|d| match d.split_once("::") {
+                Some((host, guest)) => (host.to_string(), guest.to_string()),
+                None => (d.clone(), d.clone()),
+            })
+            .collect()
+    }
+}

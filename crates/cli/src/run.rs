@@ -1,9 +1,19 @@
-//! `kite run MODULE [--invoke NAME] [ARGS...]`.
+//! `kite run [OPTIONS] MODULE [ARGS...]`.
+//!
+//! A module that imports `wasi_snapshot_preview1` runs as a WASI program, as under `wasmtime
+//! run`: ARGS are its arguments (its `argv[0]` is MODULE as given), stdin, stdout and stderr are
+//! this process's, `--env` and `--dir` give it variables and directories, and its `proc_exit`
+//! code is kite's exit status. With `--invoke NAME`, ARGS are the function's arguments instead.
+//!
+//! kite's own options may also follow MODULE, before the first program argument (`kite run
+//! fib.wat --invoke fib 30`); everything from the first other argument on, or after `--`, is the
+//! program's.
 
-use crate::options::CommonOptions;
+use crate::options::{CommonOptions, WasiOptions};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kite_runtime::{Engine, Linker, Module, Store, Val, ValType};
+use kite_wasi::{I32Exit, WasiCtx};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,13 +21,15 @@ use std::process::ExitCode;
 pub struct RunCommand {
     #[command(flatten)]
     common: CommonOptions,
+    #[command(flatten)]
+    wasi: WasiOptions,
     /// Call this export instead of `_start`, with ARGS parsed by its parameter types.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
     /// The module, binary (.wasm) or text (.wat).
     module: PathBuf,
-    /// Arguments for the invoked function.
-    #[arg(allow_hyphen_values = true)]
+    /// The program's arguments, or with --invoke the function's.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
 }
 
@@ -25,9 +37,17 @@ impl RunCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let engine = Engine::new(&self.common.config()?)?;
         let module = Module::from_file(&engine, &self.module)?;
-        let mut store = Store::new(&engine, ());
-        let linker = Linker::new(&engine);
-        let instance = linker.instantiate(&mut store, &module)?;
+        let uses_wasi = module.imports().any(|(m, _, _)| m == kite_wasi::MODULE);
+        let wasi = self.wasi_ctx(uses_wasi)?;
+        let mut store = Store::new(&engine, wasi);
+        let mut linker = Linker::new(&engine);
+        if uses_wasi {
+            kite_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi);
+        }
+        let instance = match linker.instantiate(&mut store, &module) {
+            Ok(instance) => instance,
+            Err(e) => return exit_status(e),
+        };
         let name = match &self.invoke {
             Some(name) => name.as_str(),
             None if instance.get_func(&store, "_start").is_some() => "_start",
@@ -36,18 +56,52 @@ impl RunCommand {
         let func =
             instance.get_func(&store, name).with_context(|| format!("no exported function `{name}`"))?;
         let ty = func.ty(&store);
-        if self.invoke.is_none() && !self.args.is_empty() {
+        if self.invoke.is_none() && !self.args.is_empty() && !uses_wasi {
             bail!("arguments given without --invoke");
         }
-        if self.args.len() != ty.params.len() {
-            bail!("`{name}` takes {} arguments, {} given", ty.params.len(), self.args.len());
+        let args = if self.invoke.is_some() { &self.args[..] } else { &[] };
+        if args.len() != ty.params.len() {
+            bail!("`{name}` takes {} arguments, {} given", ty.params.len(), args.len());
         }
-        let args =
-            ty.params.iter().zip(&self.args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>>>()?;
-        for value in func.call(&mut store, &args)? {
-            println!("{}", format_val(&value));
+        let args = ty.params.iter().zip(args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>>>()?;
+        match func.call(&mut store, &args) {
+            Ok(results) => {
+                for value in results {
+                    println!("{}", format_val(&value));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => exit_status(e),
         }
-        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The WASI context of the program: its arguments, environment, directories and our stdio.
+    fn wasi_ctx(&self, uses_wasi: bool) -> Result<WasiCtx> {
+        let mut builder = WasiCtx::builder();
+        if !uses_wasi {
+            return Ok(builder.build());
+        }
+        builder.inherit_stdio();
+        builder.arg(&self.module)?;
+        if self.invoke.is_none() {
+            builder.args(&self.args)?;
+        }
+        for (name, value) in self.wasi.env_pairs()? {
+            builder.env(name, value)?;
+        }
+        for (host, guest) in self.wasi.dir_pairs() {
+            builder.preopened_dir(host, guest)?;
+        }
+        Ok(builder.build())
+    }
+}
+
+/// How a run that ended in `error` ends: the guest's `proc_exit` code, or the error itself
+/// (a trap, which `main` reports with status 134).
+fn exit_status(error: anyhow::Error) -> Result<ExitCode> {
+    match error.downcast_ref::<I32Exit>() {
+        Some(I32Exit(code)) => Ok(ExitCode::from(*code as u8)),
+        None => Err(error),
     }
 }
 

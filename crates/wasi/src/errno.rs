@@ -2,7 +2,8 @@
 //!
 //! Every WASI function answers with one of these; [`Errno::Success`] is 0. Host `io::Error`s
 //! map through their OS error code; the error cap-std returns for a path that would leave its
-//! directory (it carries no OS code) becomes [`Errno::Notcapable`].
+//! directory (it carries no OS code) becomes [`Errno::Perm`], as in Wasmtime. `Notcapable` is
+//! kept for what the specification means by it: a descriptor lacking a right.
 
 use std::io;
 
@@ -189,8 +190,9 @@ impl From<io::Error> for Errno {
         }
         match error.kind() {
             // cap-std's answer to a path that leads outside its directory (`..`, an absolute
-            // path, a symlink out): the guest lacks the capability.
-            io::ErrorKind::PermissionDenied => Errno::Notcapable,
+            // path, a symlink out). Wasmtime answers `Perm`, and programs treat it as
+            // "permission denied", which it is.
+            io::ErrorKind::PermissionDenied => Errno::Perm,
             io::ErrorKind::NotFound => Errno::Noent,
             io::ErrorKind::AlreadyExists => Errno::Exist,
             // Paths with a NUL byte, among others.

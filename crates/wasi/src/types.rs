@@ -205,12 +205,14 @@ impl Filestat {
     }
 
     /// From a host `stat`.
+    // `nlink_t` is u64 on x86-64 but u32 on AArch64: the `into()` is needed there only.
+    #[allow(clippy::useless_conversion)]
     pub fn from_stat(st: &libc::stat) -> Filestat {
         Filestat {
             dev: st.st_dev,
             ino: st.st_ino,
             filetype: filetype_of_mode(st.st_mode),
-            nlink: st.st_nlink,
+            nlink: st.st_nlink.into(),
             size: st.st_size as u64,
             atim: timestamp(st.st_atime, st.st_atime_nsec),
             mtim: timestamp(st.st_mtime, st.st_mtime_nsec),
