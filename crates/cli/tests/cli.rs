@@ -4,27 +4,14 @@
 //! These tests live beside the binary because cargo hands a test the path of a binary
 //! (`CARGO_BIN_EXE_kite`) only within the binary's own package.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+use support::kite_command;
 
 fn kite(args: &[&str]) -> Output {
     kite_command().args(args).current_dir(repo()).output().expect("kite runs")
-}
-
-/// The `kite` binary, started through the runner `KITE_TEST_RUNNER` names if it is set (a program
-/// and its arguments, split on whitespace): the AArch64 lane runs the aarch64 binary under
-/// `qemu-aarch64` this way, as binfmt_misc does not know qemu on every machine.
-fn kite_command() -> Command {
-    let runner = std::env::var("KITE_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    match words.next() {
-        Some(program) => {
-            let mut command = Command::new(program);
-            command.args(words).arg(env!("CARGO_BIN_EXE_kite"));
-            command
-        }
-        None => Command::new(env!("CARGO_BIN_EXE_kite")),
-    }
 }
 
 fn repo() -> PathBuf {

@@ -6,15 +6,17 @@
 //! the generated code shows up in review. `KITE_BLESS=1 cargo test --test golden` rewrites the
 //! expected files after a deliberate change.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::kite_command;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn compile(module: &str, convention: &str, target: &str, func: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kite"))
+    let out = kite_command()
         .args([
             "compile",
             "--tail-cc",

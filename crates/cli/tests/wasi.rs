@@ -3,9 +3,12 @@
 //! codes and traps. Expected outputs are what the programs are written to print; tests that
 //! touch files check the host directory afterwards.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+use support::kite_command;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -17,7 +20,7 @@ fn program(name: &str) -> String {
 
 /// Runs `kite ARGS` from the repository root, feeding it `stdin`.
 fn kite_with(args: &[&str], stdin: &[u8], envs: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kite"))
+    let mut child = kite_command()
         .args(args)
         .current_dir(repo())
         .envs(envs.iter().copied())
