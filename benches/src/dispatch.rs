@@ -15,11 +15,14 @@ pub struct DispatchCost {
     pub per_dispatch: f64,
 }
 
-pub fn measure(root: &Path, runs: usize) -> Result<Vec<DispatchCost>> {
+pub fn measure(root: &Path, runs: usize, with_wasmi: bool) -> Result<Vec<DispatchCost>> {
     let wat = std::fs::read_to_string(root.join("benches/micro/dispatch.wat"))?;
     let bytes = wat::parse_str(&wat)?;
     let mut runtimes: Vec<Runtime> = kite_runtime::conventions().into_iter().map(Runtime::Kite).collect();
-    runtimes.extend([Runtime::Wasmtime, Runtime::Wasmi]);
+    runtimes.push(Runtime::Wasmtime);
+    if with_wasmi {
+        runtimes.push(Runtime::Wasmi);
+    }
     // Checked on a short run: the checksum depends on n.
     let reference = call(Runtime::Wasmtime, &bytes, 1000)?.0;
     let mut out = Vec::new();

@@ -106,7 +106,7 @@ fn main() -> Result<()> {
         }
         results.push((case.clone(), row));
     }
-    let dispatch = dispatch::measure(&root, options.runs.min(3))?;
+    let dispatch = dispatch::measure(&root, options.runs.min(3), !options.no_wasmi)?;
     let throughput = if options.no_throughput { vec![] } else { throughput::measure(&programs)? };
     let args = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let command = if args.is_empty() { String::new() } else { format!(" -- {args}") };
