@@ -104,8 +104,12 @@ fn module_facts(compiled: &kite_frontend::CompiledModule, cc: &dyn kite_frontend
     let mut lines = Vec::new();
     if cc.pinned_context() {
         lines.push(match compiled.context_prefix {
-            Some(prefix) => format!("context: memory 0's base in the pinned register; VMContext {prefix:#x} bytes below it"),
-            None => "context: the VMContext in the pinned register (the module defines no memory)".to_string(),
+            Some(prefix) => format!(
+                "context: memory 0's base in the pinned register; VMContext {prefix:#x} bytes below it"
+            ),
+            None => {
+                "context: the VMContext in the pinned register (the module defines no memory)".to_string()
+            }
         });
     }
     for (table, static_table) in facts.static_tables.iter().enumerate() {
