@@ -257,6 +257,30 @@ fn write_size(mem: &mut GuestMemory<'_>, ptr: u32, n: isize) -> WasiResult<()> {
     mem.write_u32(ptr, u32::try_from(n).map_err(|_| Errno::Overflow)?)
 }
 
+/// The shape of `fd_read`, `fd_pread`, `fd_write` and `fd_pwrite`: check the right, the result
+/// pointer and the offset (if positioned), gather the iovecs, run the vectored syscall `io` on
+/// them (retried on EINTR), and store the byte count. Every iovec points into the guest's memory,
+/// which `mem` holds borrowed for the whole call.
+#[allow(clippy::too_many_arguments)]
+fn vectored(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    right: u64,
+    iovs: u32,
+    len: u32,
+    off: Option<u64>,
+    count: u32,
+    io: impl Fn(RawFd, *const libc::iovec, i32, libc::off_t) -> isize,
+) -> WasiResult<()> {
+    let file = stream(ctx, fd, right)?;
+    mem.check(count, 4)?;
+    let off = off.map(offset).transpose()?.unwrap_or(0);
+    let iov = mem.iovecs(iovs, len)?;
+    let n = retry(|| io(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32, off))?;
+    write_size(mem, count, n)
+}
+
 pub fn fd_read(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -265,12 +289,10 @@ pub fn fd_read(
     len: u32,
     nread: u32,
 ) -> WasiResult<()> {
-    let file = stream(ctx, fd, rights::FD_READ)?;
-    mem.check(nread, 4)?;
-    let iov = mem.iovecs(iovs, len)?;
-    // SAFETY: every iovec points into the guest's memory, which we hold borrowed.
-    let n = retry(|| unsafe { libc::readv(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32) })?;
-    write_size(mem, nread, n)
+    // SAFETY: the iovecs point into guest memory, borrowed for the call (see `vectored`).
+    vectored(ctx, mem, fd, rights::FD_READ, iovs, len, None, nread, |f, v, n, _| unsafe {
+        libc::readv(f, v, n)
+    })
 }
 
 pub fn fd_pread(
@@ -282,13 +304,10 @@ pub fn fd_pread(
     off: u64,
     nread: u32,
 ) -> WasiResult<()> {
-    let file = stream(ctx, fd, rights::FD_READ)?;
-    mem.check(nread, 4)?;
-    let off = offset(off)?;
-    let iov = mem.iovecs(iovs, len)?;
     // SAFETY: as in `fd_read`.
-    let n = retry(|| unsafe { libc::preadv(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32, off) })?;
-    write_size(mem, nread, n)
+    vectored(ctx, mem, fd, rights::FD_READ, iovs, len, Some(off), nread, |f, v, n, o| unsafe {
+        libc::preadv(f, v, n, o)
+    })
 }
 
 pub fn fd_write(
@@ -299,12 +318,10 @@ pub fn fd_write(
     len: u32,
     nwritten: u32,
 ) -> WasiResult<()> {
-    let file = stream(ctx, fd, rights::FD_WRITE)?;
-    mem.check(nwritten, 4)?;
-    let iov = mem.iovecs(iovs, len)?;
     // SAFETY: as in `fd_read`; writev only reads the buffers.
-    let n = retry(|| unsafe { libc::writev(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32) })?;
-    write_size(mem, nwritten, n)
+    vectored(ctx, mem, fd, rights::FD_WRITE, iovs, len, None, nwritten, |f, v, n, _| unsafe {
+        libc::writev(f, v, n)
+    })
 }
 
 pub fn fd_pwrite(
@@ -316,13 +333,10 @@ pub fn fd_pwrite(
     off: u64,
     nwritten: u32,
 ) -> WasiResult<()> {
-    let file = stream(ctx, fd, rights::FD_WRITE)?;
-    mem.check(nwritten, 4)?;
-    let off = offset(off)?;
-    let iov = mem.iovecs(iovs, len)?;
     // SAFETY: as in `fd_write`.
-    let n = retry(|| unsafe { libc::pwritev(file.as_raw_fd(), iov.as_ptr(), iov.len() as i32, off) })?;
-    write_size(mem, nwritten, n)
+    vectored(ctx, mem, fd, rights::FD_WRITE, iovs, len, Some(off), nwritten, |f, v, n, o| unsafe {
+        libc::pwritev(f, v, n, o)
+    })
 }
 
 pub fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut GuestMemory<'_>, fd: u32, buf: u32) -> WasiResult<()> {
