@@ -79,9 +79,13 @@ macro_rules! suites {
     };
 }
 
-suites!(baseline, wide);
+suites!(baseline, wide, fused);
 
 #[test]
 fn every_convention_has_a_suite() {
-    assert_eq!(kite_runtime::conventions(), ["baseline", "wide"], "add new conventions to `suites!`");
+    assert_eq!(
+        kite_runtime::conventions(),
+        ["baseline", "wide", "fused"],
+        "add new conventions to `suites!`"
+    );
 }

@@ -160,3 +160,44 @@ fn a_trap_in_the_start_function_fails_instantiation() {
     let error = Linker::new(&engine).instantiate(&mut store, &module).unwrap_err();
     assert_eq!(error.downcast::<Trap>().unwrap().kind, TrapKind::Unreachable);
 }
+
+/// Functions that tail-call each other: under `fused` one group function, whose indirect tail
+/// calls are a `br_table` with the spec's traps inlined.
+const GROUP_WAT: &str = r#"
+(module $g
+  (type $h (func (param i32 i32) (result i32)))
+  (table 5 funcref)
+  (elem (i32.const 0) func $step $finish $other $times_ten)
+  (func $step (type $h)
+    (if (local.get 0)
+      (then (return_call $step (i32.sub (local.get 0) (i32.const 1)) (local.get 1))))
+    (return_call_indirect (type $h) (local.get 1) (i32.const 7) (local.get 1)))
+  (func $finish (type $h) (i32.div_u (local.get 1) (i32.sub (local.get 0) (i32.const 1))))
+  (func $other (param i64) (result i32) (i32.const 0))
+  (func $times_ten (type $h) (i32.mul (local.get 0) (i32.const 10)))
+  (func (export "run") (param i32 i32) (result i32) (call $step (local.get 0) (local.get 1))))
+"#;
+
+#[test]
+fn traps_inside_tail_call_groups_keep_their_kind_and_backtrace() {
+    for (cc, engine) in engines() {
+        let module = Module::new(&engine, GROUP_WAT).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        let run = |store: &mut Store<()>, n: i32, next: i32| {
+            trap_of(store, instance, "run", &[Val::I32(n), Val::I32(next)])
+        };
+        let trap = run(&mut store, 5, 1);
+        assert_eq!(trap.kind, TrapKind::IntegerDivisionByZero, "under {cc}");
+        // $step's frames were replaced by the tail calls: only $finish and its caller remain.
+        assert_eq!(trap.backtrace, ["g!finish", "g!run"], "under {cc}");
+        assert_eq!(run(&mut store, 5, 2).kind, TrapKind::BadSignature, "under {cc}");
+        assert_eq!(run(&mut store, 5, 4).kind, TrapKind::UninitializedElement, "under {cc}");
+        assert_eq!(run(&mut store, 5, 5).kind, TrapKind::UndefinedElement, "under {cc}");
+        assert_eq!(run(&mut store, 5, -1).kind, TrapKind::UndefinedElement, "under {cc}");
+        let ok = instance.get_typed_func::<(i32, i32), i32>(&store, "run").unwrap();
+        assert_eq!(ok.call(&mut store, (100_000, 3)).unwrap(), 30, "under {cc}");
+        // Index 0 is $step itself, called with (0, 7): then index 7, past the end.
+        assert_eq!(run(&mut store, 0, 0).kind, TrapKind::UndefinedElement, "under {cc}");
+    }
+}

@@ -69,6 +69,9 @@ impl CompileCommand {
             shown += 1;
             let defined = (f.func_index - info.num_imported_funcs) as usize;
             let stack = match (cc.pinned_context(), compiled.facts.makes_calls[defined]) {
+                _ if compiled.groups.group_of.get(defined).is_some_and(Option::is_some) => {
+                    "entry stub of a fused group: tail-calls the group function with its selector"
+                }
                 (false, _) => "stack check in the prologue",
                 (true, true) => "stack check at entry: makes ordinary calls",
                 (true, false) => "no stack check: makes no ordinary calls",
@@ -83,6 +86,36 @@ impl CompileCommand {
                 Emit::Asm => {
                     let code = &compiled.blob.code[f.offset as usize..(f.offset + f.len) as usize];
                     crate::disasm::disassemble(&cs, code)?
+                }
+            };
+            println!("{}", text.trim_end());
+            println!();
+        }
+        for (index, (group, code)) in compiled.groups.groups.iter().zip(&compiled.group_code).enumerate() {
+            let members: Vec<String> = group.members.iter().map(|m| info.func_display_name(*m)).collect();
+            if let Some(wanted) = &self.func
+                && !members.contains(wanted)
+            {
+                continue;
+            }
+            shown += 1;
+            println!(";; fused group {index}: {} bytes; members {}", code.len, members.join(", "));
+            let text = match self.emit {
+                Emit::Clif => code.clif.clone().unwrap_or_default(),
+                Emit::Vcode => code.disasm.clone().unwrap_or_default(),
+                Emit::Asm => {
+                    let bytes = &compiled.blob.code[code.offset as usize..(code.offset + code.len) as usize];
+                    let mut listing = String::new();
+                    for (start, end, func) in &code.members {
+                        listing.push_str(&format!(";; {}\n", info.func_display_name(*func)));
+                        let part = crate::disasm::disassemble_at(
+                            &cs,
+                            &bytes[*start as usize..*end as usize],
+                            *start,
+                        )?;
+                        listing.push_str(&part);
+                    }
+                    listing
                 }
             };
             println!("{}", text.trim_end());
@@ -127,6 +160,32 @@ fn module_facts(compiled: &kite_frontend::CompiledModule, cc: &dyn kite_frontend
             ": indirect calls check bounds, null and signature".to_string()
         };
         lines.push(format!("table {table}: {why}{dispatch}"));
+    }
+    let info = &compiled.info;
+    let names = |members: &[u32]| {
+        let mut names: Vec<String> = members.iter().take(6).map(|m| info.func_display_name(*m)).collect();
+        if members.len() > 6 {
+            names.push(format!("and {} more", members.len() - 6));
+        }
+        names.join(", ")
+    };
+    for (index, group) in compiled.groups.groups.iter().enumerate() {
+        let dispatch = match (group.indirect_sites, group.shared_dispatch) {
+            (0, _) => "no indirect tail calls".to_string(),
+            (n, false) => format!("{n} indirect tail calls, each a br_table over the members"),
+            (n, true) => format!(
+                "{n} indirect tail calls, sharing one br_table per table and type (too many edges for one each)"
+            ),
+        };
+        let stack = if group.makes_calls { "stack check at entry" } else { "no stack check" };
+        lines.push(format!(
+            "fused group {index}: {} functions that tail-call each other ({}); {dispatch}; {stack}",
+            group.members.len(),
+            names(&group.members)
+        ));
+    }
+    for (members, why) in &compiled.groups.unfused {
+        lines.push(format!("not fused: {} ({why})", names(members)));
     }
     lines
 }

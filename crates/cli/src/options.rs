@@ -6,7 +6,7 @@ use kite_runtime::Config;
 
 #[derive(Args, Clone, Debug)]
 pub struct CommonOptions {
-    /// Calling convention for Wasm functions: wide (the default) or baseline.
+    /// Calling convention for Wasm functions: wide (the default), baseline or fused.
     #[arg(long = "tail-cc", value_name = "NAME", default_value = "wide")]
     pub tail_cc: String,
     /// Run Cranelift's verifier on the generated code.

@@ -109,3 +109,42 @@ fn baseline_handler_spills_for_comparison() {
         golden(&format!("handler11.baseline.op_add.{target}.expected"), &listing);
     }
 }
+
+/// The instructions `kite compile` lists under `;; NAME` inside a fused group's listing.
+fn member_section(listing: &str, name: &str) -> Vec<String> {
+    let group = listing.split(";; fused group 0: ").nth(2).expect("the group's listing");
+    let marker = format!(";; {name}\n");
+    let mut insns = Vec::new();
+    for part in group.split(&marker).skip(1) {
+        let section = part.split("\n;; ").next().unwrap_or("");
+        insns.extend(instructions(section));
+    }
+    insns
+}
+
+#[test]
+fn fused_tail_calls_between_members_are_jumps() {
+    for target in ["x86_64", "aarch64"] {
+        let listing = compile("tests/disas/group.wat", "fused", target, "op_add_counted");
+        assert!(listing.contains("fused group 0: 4 functions"), "{listing}");
+        let frame_teardown = |i: &String| i == "popq %rbp" || i.starts_with("ldp x29, x30");
+
+        // The direct tail call: one jump to a label in the same function, nothing else.
+        let counted = member_section(&listing, "op_add_counted");
+        let direct = if target == "x86_64" { "jmp 0x" } else { "b #0x" };
+        assert!(counted.iter().any(|i| i.starts_with(direct)), "{target}: {counted:?}");
+        assert!(!counted.iter().any(frame_teardown), "{target}: {counted:?}");
+
+        // The indirect tail call: a jump through the br_table, without leaving the frame, and
+        // with the eleven parameters in registers.
+        let push = member_section(&listing, "op_push");
+        let indirect = if target == "x86_64" { "jmpq *%" } else { "br x" };
+        assert!(push.iter().any(|i| i.starts_with(indirect)), "{target}: {push:?}");
+        assert!(push.iter().any(|i| i.starts_with(".jump_table 5 entries")), "{target}: {push:?}");
+        assert!(!push.iter().any(frame_teardown), "{target}: {push:?}");
+        let traffic = stack_traffic(target, &push);
+        assert!(traffic.is_empty(), "op_push on {target} touches the stack: {traffic:?}");
+
+        golden(&format!("group.fused.{target}.expected"), &listing);
+    }
+}

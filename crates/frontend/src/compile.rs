@@ -7,8 +7,10 @@
 use crate::cc::Convention;
 use crate::error::{CompileError, Result};
 use crate::facts::ModuleFacts;
+use crate::groups::TailGroups;
 use crate::isa::{IsaOptions, Target, build_isa};
 use crate::module::{FunctionInput, ModuleInfo, parse};
+use crate::translate::fused::{GROUP_NAMESPACE, entry_stub, translate_group};
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
 use crate::trap::TrapKind;
 use crate::vmctx::VMOffsets;
@@ -59,6 +61,10 @@ pub enum RelocTarget {
     Func(u32),
     /// A helper Cranelift calls for operations the target lacks (float rounding without SSE4.1).
     LibCall(LibCall),
+    /// A fused group's function, by group index; `compile_module` turns these into `Offset`s.
+    Group(u32),
+    /// An offset in the same blob.
+    Offset(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +105,17 @@ impl CodeBlob {
     }
 }
 
+/// Where a fused group's function landed, and which member each part of its code belongs to.
+#[derive(Clone, Debug)]
+pub struct CompiledGroup {
+    pub offset: u32,
+    pub len: u32,
+    /// (start, end, function index), relative to `offset`, sorted, covering the whole function.
+    pub members: Vec<(u32, u32, u32)>,
+    pub clif: Option<String>,
+    pub disasm: Option<String>,
+}
+
 /// Where one function landed in the module's code, and its text if kept.
 #[derive(Clone, Debug)]
 pub struct CompiledFunction {
@@ -120,13 +137,17 @@ pub struct TrapStubs {
 pub struct CompiledModule {
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
+    /// Fused tail-call groups (none unless the convention fuses).
+    pub groups: TailGroups,
     pub offsets: VMOffsets,
     /// Set when the `VMContext` lives this many bytes below memory 0's base, and functions'
     /// context value is that base.
     pub context_prefix: Option<u32>,
     pub blob: CodeBlob,
-    /// One per defined function, in order.
+    /// One per defined function, in order; a fused group's member is its entry stub.
     pub functions: Vec<CompiledFunction>,
+    /// One per fused group, in order.
+    pub group_code: Vec<CompiledGroup>,
     /// Offsets of the stubs dispatch arrays use for null and mistyped entries, if any arrays.
     pub trap_stubs: Option<TrapStubs>,
     pub convention: &'static str,
@@ -136,6 +157,18 @@ impl CompiledModule {
     pub fn defined_function(&self, func_index: u32) -> &CompiledFunction {
         &self.functions[(func_index - self.info.num_imported_funcs) as usize]
     }
+
+    /// Which function each range of the code belongs to, as (start, end, function index), for
+    /// backtraces: functions, and the members' parts of fused group functions.
+    pub fn code_ranges(&self) -> Vec<(u32, u32, u32)> {
+        let mut ranges: Vec<_> =
+            self.functions.iter().map(|f| (f.offset, f.offset + f.len, f.func_index)).collect();
+        for g in &self.group_code {
+            ranges.extend(g.members.iter().map(|(s, e, f)| (g.offset + s, g.offset + e, *f)));
+        }
+        ranges.sort();
+        ranges
+    }
 }
 
 /// Parses, validates, translates and compiles a whole module.
@@ -144,6 +177,11 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     let parsed = parse(bytes)?;
     let info = parsed.info;
     let facts = ModuleFacts::gather(&info, &parsed.bodies);
+    let groups = if options.convention.fuses() {
+        TailGroups::find(&info, &facts, &parsed.bodies)
+    } else {
+        TailGroups::default()
+    };
     let offsets = VMOffsets::new(&info, facts.dispatch_arrays.len() as u32);
     // With the context in the pinned register and a memory of its own, the instance's
     // `VMContext` goes just below that memory, and the context is the memory's base.
@@ -154,18 +192,31 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         info: &info,
         context_prefix,
         facts: &facts,
+        groups: &groups,
         offsets: &offsets,
         cc: options.convention,
         isa: &*isa,
     };
 
-    let compiled = compile_bodies(&env, parsed.bodies, options)?;
+    let (compiled, compiled_groups) = compile_bodies(&env, parsed.bodies, options)?;
     let mut blob = CodeBlob::default();
     let mut functions = Vec::with_capacity(compiled.len());
-    for (func_index, piece, clif, disasm) in compiled {
-        let len = piece.code.len() as u32;
-        let offset = blob.append(piece);
-        functions.push(CompiledFunction { func_index, offset, len, clif, disasm });
+    for (func_index, piece) in compiled {
+        let len = piece.blob.code.len() as u32;
+        let offset = blob.append(piece.blob);
+        functions.push(CompiledFunction { func_index, offset, len, clif: piece.clif, disasm: piece.disasm });
+    }
+    let mut group_code = Vec::with_capacity(compiled_groups.len());
+    for piece in compiled_groups {
+        let len = piece.blob.code.len() as u32;
+        let members = member_ranges(&piece.srclocs, len);
+        let offset = blob.append(piece.blob);
+        group_code.push(CompiledGroup { offset, len, members, clif: piece.clif, disasm: piece.disasm });
+    }
+    for reloc in &mut blob.relocs {
+        if let RelocTarget::Group(g) = reloc.target {
+            reloc.target = RelocTarget::Offset(group_code[g as usize].offset);
+        }
     }
     let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
         let mut stub = |kind| -> Result<u32> {
@@ -184,43 +235,92 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     Ok(CompiledModule {
         info,
         facts,
+        groups,
         offsets,
         context_prefix,
         blob,
         functions,
+        group_code,
         trap_stubs,
         convention: options.convention.name(),
     })
 }
 
-type Compiled = (u32, CodeBlob, Option<String>, Option<String>);
+/// One compiled function, with what `kite compile` and backtraces may want of it.
+struct Piece {
+    blob: CodeBlob,
+    clif: Option<String>,
+    disasm: Option<String>,
+    /// (start, end, source location) of the code, sorted; locations are set only in groups.
+    srclocs: Vec<(u32, u32, u32)>,
+}
 
+/// A unit of compilation work.
+enum Work<'d> {
+    /// A function of its own.
+    Function(usize, FunctionInput<'d>),
+    /// The entry stub of a fused group's member.
+    Stub(usize, u32),
+    /// A fused group, with its members' bodies.
+    Group(u32, Vec<FunctionInput<'d>>),
+}
+
+enum Done {
+    Function(usize, u32, Piece),
+    Group(u32, Piece),
+}
+
+/// Compiles every defined function (or its entry stub) and every fused group, on all cores.
+/// Returns the functions in order, with their indices, and the groups in order.
+#[allow(clippy::type_complexity)]
 fn compile_bodies(
     env: &FuncEnv<'_>,
     bodies: Vec<FunctionInput<'_>>,
     options: &CompileOptions,
-) -> Result<Vec<Compiled>> {
+) -> Result<(Vec<(u32, Piece)>, Vec<Piece>)> {
+    let count = bodies.len();
+    let mut group_inputs: Vec<Vec<FunctionInput<'_>>> =
+        env.groups.groups.iter().map(|_| Vec::new()).collect();
+    let mut work = Vec::with_capacity(count + group_inputs.len());
+    for (slot, input) in bodies.into_iter().enumerate() {
+        match env.groups.group_of.get(slot).copied().flatten() {
+            Some(g) => {
+                work.push(Work::Stub(slot, input.func_index));
+                group_inputs[g as usize].push(input);
+            }
+            None => work.push(Work::Function(slot, input)),
+        }
+    }
+    // Groups are the largest pieces of work: start them first.
+    let mut queue: Vec<Work<'_>> =
+        group_inputs.into_iter().enumerate().map(|(g, inputs)| Work::Group(g as u32, inputs)).collect();
+    queue.extend(work);
+    let units = queue.len();
     let threads = if options.parallel {
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len().max(1))
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(units.max(1))
     } else {
         1
     };
-    let count = bodies.len();
-    let queue = Mutex::new(bodies.into_iter().enumerate());
-    let results: Mutex<Vec<Option<Result<Compiled>>>> = Mutex::new((0..count).map(|_| None).collect());
+    let queue = Mutex::new(queue.into_iter());
+    let results: Mutex<Vec<(u32, Result<Done>)>> = Mutex::new(Vec::with_capacity(units));
     let failed = std::sync::atomic::AtomicBool::new(false);
     let work = || {
         let mut tctx = TranslatorContext::default();
         while !failed.load(std::sync::atomic::Ordering::Relaxed) {
             let next = queue.lock().expect("queue").next();
-            let Some((slot, input)) = next else { break };
-            let result = compile_one(env, input, &mut tctx, options.keep_text);
+            let Some(unit) = next else { break };
+            let first_function = match &unit {
+                Work::Function(_, input) => input.func_index,
+                Work::Stub(_, func_index) => *func_index,
+                Work::Group(_, inputs) => inputs.iter().map(|i| i.func_index).min().unwrap_or(0),
+            };
+            let result = compile_unit(env, unit, &mut tctx, options.keep_text);
             if result.is_err() {
                 // A failed translation leaves the builder's state half-used.
                 tctx = TranslatorContext::default();
                 failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            results.lock().expect("results")[slot] = Some(result);
+            results.lock().expect("results").push((first_function, result));
         }
     };
     if threads <= 1 {
@@ -232,26 +332,70 @@ fn compile_bodies(
             }
         });
     }
-    let results = results.into_inner().expect("results");
-    if let Some(error) = results.iter().position(|r| matches!(r, Some(Err(_)))) {
-        let Some(Some(Err(e))) = results.into_iter().nth(error) else { unreachable!() };
+    let mut functions: Vec<Option<(u32, Piece)>> = (0..count).map(|_| None).collect();
+    let mut groups: Vec<Option<Piece>> = env.groups.groups.iter().map(|_| None).collect();
+    let mut first_error = None;
+    for (first_function, result) in results.into_inner().expect("results") {
+        match result {
+            Ok(Done::Function(slot, func_index, piece)) => functions[slot] = Some((func_index, piece)),
+            Ok(Done::Group(g, piece)) => groups[g as usize] = Some(piece),
+            // The error of the earliest function wins, so messages do not depend on threads.
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|(at, _)| first_function < *at) {
+                    first_error = Some((first_function, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
         return Err(e);
     }
-    results.into_iter().map(|r| r.expect("compiled when nothing failed")).collect()
+    let functions = functions.into_iter().map(|f| f.expect("compiled when nothing failed")).collect();
+    let groups = groups.into_iter().map(|g| g.expect("compiled when nothing failed")).collect();
+    Ok((functions, groups))
 }
 
-fn compile_one(
+fn compile_unit(
     env: &FuncEnv<'_>,
-    input: FunctionInput<'_>,
+    unit: Work<'_>,
     tctx: &mut TranslatorContext,
     keep_text: bool,
-) -> Result<Compiled> {
-    let func_index = input.func_index;
+) -> Result<Done> {
     let mut func = Function::new();
-    translate_function(env, input, tctx, &mut func)?;
-    let name = env.info.func_display_name(func_index);
-    let (piece, clif, disasm) = compile_function(env.isa, func, keep_text, &name)?;
-    Ok((func_index, piece, clif, disasm))
+    match unit {
+        Work::Function(slot, input) => {
+            let func_index = input.func_index;
+            translate_function(env, input, tctx, &mut func)?;
+            let name = env.info.func_display_name(func_index);
+            Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
+        }
+        Work::Stub(slot, func_index) => {
+            entry_stub(env, func_index, &mut func);
+            let name = env.info.func_display_name(func_index);
+            Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
+        }
+        Work::Group(g, inputs) => {
+            translate_group(env, g, inputs, tctx, &mut func)?;
+            Ok(Done::Group(g, compile_piece(env.isa, func, keep_text, &format!("fused group {g}"))?))
+        }
+    }
+}
+
+/// The members' ranges of a group function's code, from its source locations (a member's
+/// index): each range runs to the start of the next, so every byte has an owner.
+fn member_ranges(srclocs: &[(u32, u32, u32)], len: u32) -> Vec<(u32, u32, u32)> {
+    let mut ranges: Vec<(u32, u32, u32)> = Vec::new();
+    for &(start, _, func) in srclocs {
+        match ranges.last_mut() {
+            Some(last) if last.2 == func => {}
+            Some(last) => {
+                last.1 = start;
+                ranges.push((start, len, func));
+            }
+            None => ranges.push((0, len, func)),
+        }
+    }
+    ranges
 }
 
 /// Compiles one Cranelift function to position-independent code plus relocations.
@@ -261,6 +405,11 @@ pub fn compile_function(
     keep_text: bool,
     name: &str,
 ) -> Result<(CodeBlob, Option<String>, Option<String>)> {
+    let piece = compile_piece(isa, func, keep_text, name)?;
+    Ok((piece.blob, piece.clif, piece.disasm))
+}
+
+fn compile_piece(isa: &dyn TargetIsa, func: Function, keep_text: bool, name: &str) -> Result<Piece> {
     let clif = keep_text.then(|| func.display().to_string());
     let names = func.params.user_named_funcs().clone();
     let mut ctx = Context::for_function(func);
@@ -274,8 +423,11 @@ pub fn compile_function(
         let target = match &r.target {
             FinalizedRelocTarget::ExternalName(ExternalName::User(user)) => {
                 let name = &names[*user];
-                debug_assert_eq!(name.namespace, FUNC_NAMESPACE);
-                RelocTarget::Func(name.index)
+                match name.namespace {
+                    FUNC_NAMESPACE => RelocTarget::Func(name.index),
+                    GROUP_NAMESPACE => RelocTarget::Group(name.index),
+                    other => unreachable!("namespace {other} is not kite's"),
+                }
             }
             FinalizedRelocTarget::ExternalName(ExternalName::LibCall(libcall)) => {
                 RelocTarget::LibCall(*libcall)
@@ -294,7 +446,13 @@ pub fn compile_function(
         .iter()
         .filter_map(|t| TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind }))
         .collect();
+    let srclocs = buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.end, s.loc.bits()))
+        .collect();
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();
-    Ok((CodeBlob { code, relocs, traps }, clif, disasm))
+    Ok(Piece { blob: CodeBlob { code, relocs, traps }, clif, disasm, srclocs })
 }

@@ -11,6 +11,7 @@ pub mod cc;
 pub mod compile;
 pub mod error;
 pub mod facts;
+pub mod groups;
 pub mod isa;
 pub mod module;
 pub mod trampoline;

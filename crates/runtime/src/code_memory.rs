@@ -91,6 +91,8 @@ impl CodeMemory {
                     ptr as usize + offset as usize
                 }
                 RelocTarget::LibCall(libcall) => libcall_address(libcall)?,
+                RelocTarget::Offset(offset) => ptr as usize + offset as usize,
+                RelocTarget::Group(_) => bail!("relocation to a fused group left unresolved"),
             };
             // SAFETY: the offset lies in the blob we just copied, still writable.
             unsafe { apply(ptr.add(reloc.offset as usize), reloc.kind, target, reloc.addend)? };

@@ -52,12 +52,14 @@ impl Module {
 
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let compiled = kite_frontend::compile_module(bytes, &engine.compile_options())?;
-        let mut functions = Vec::with_capacity(compiled.functions.len());
         let prefix = compiled.info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
-        for f in &compiled.functions {
-            let name = format!("{prefix}{}", compiled.info.func_display_name(f.func_index));
-            functions.push((f.offset, f.offset + f.len, name));
-        }
+        let functions = compiled
+            .code_ranges()
+            .into_iter()
+            .map(|(start, end, func)| {
+                (start, end, format!("{prefix}{}", compiled.info.func_display_name(func)))
+            })
+            .collect();
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
             &compiled.blob,

@@ -3,9 +3,11 @@
 //! be read side by side; the translator never looks past this interface.
 
 mod baseline;
+mod fused;
 mod wide;
 
 pub use baseline::Baseline;
+pub use fused::Fused;
 pub use wide::Wide;
 
 use crate::types::FuncType;
@@ -31,6 +33,11 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
     /// Whether indirect calls through static tables (see `facts`) skip the runtime checks and
     /// index a code-pointer array instead.
     fn static_dispatch(&self) -> bool {
+        false
+    }
+
+    /// Whether functions that tail-call each other are compiled as one function (see `groups`).
+    fn fuses(&self) -> bool {
         false
     }
 
@@ -69,4 +76,4 @@ pub fn by_name(name: &str) -> Option<&'static dyn Convention> {
 }
 
 /// Every convention kite offers.
-pub const ALL: &[&dyn Convention] = &[&Baseline, &Wide];
+pub const ALL: &[&dyn Convention] = &[&Baseline, &Wide, &Fused];

@@ -41,6 +41,9 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         indirect(t, ty, sig, code, callee_vmctx, &args, tail);
         return;
     }
+    if tail && super::fused::jump_to_member(t, func, &args) {
+        return;
+    }
     let callee = t.func_ref(func);
     let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, &args);
     if tail {
@@ -60,7 +63,9 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     if t.env.cc.static_dispatch()
         && let Some(array) = t.env.facts.dispatch_array(table, type_index)
     {
-        static_dispatch(t, ty, type_index, table, array, index, &args, tail);
+        if !(tail && super::fused::dispatch_to_members(t, ty, type_index, table, array, index, &args)) {
+            static_dispatch(t, ty, type_index, table, array, index, &args, tail);
+        }
         return;
     }
 
@@ -122,7 +127,7 @@ fn push_results(
 /// the code pointer from the dispatch array, whose entries for null or mistyped elements are
 /// stubs that trap as the full check would. The callee is of this instance: no context switch.
 #[allow(clippy::too_many_arguments)]
-fn static_dispatch(
+pub(super) fn static_dispatch(
     t: &mut Translator<'_, '_>,
     ty: &FuncType,
     type_index: u32,

@@ -9,6 +9,7 @@
 mod calls;
 mod control;
 mod conversions;
+pub(crate) mod fused;
 mod memory;
 mod numeric;
 mod tables;
@@ -39,6 +40,8 @@ pub struct FuncEnv<'m> {
     /// and the context value functions pass around is that base (see `vmctx`).
     pub context_prefix: Option<u32>,
     pub facts: &'m crate::facts::ModuleFacts,
+    /// Fused tail-call groups (empty unless the convention fuses).
+    pub groups: &'m crate::groups::TailGroups,
     pub offsets: &'m VMOffsets,
     pub cc: &'m dyn Convention,
     pub isa: &'m dyn TargetIsa,
@@ -116,10 +119,19 @@ pub(crate) struct Translator<'a, 'f> {
     pub stack: Vec<Value>,
     pub control: Vec<Frame>,
     pub reachable: bool,
+    pub shared: Shared<'a>,
+}
+
+/// What the translation of one function keeps across the members of a fused group, which are
+/// translated one after another into the same Cranelift function.
+#[derive(Default)]
+pub(crate) struct Shared<'a> {
     sig_refs: HashMap<u32, SigRef>,
     func_refs: HashMap<u32, FuncRef>,
     builtin_refs: HashMap<usize, SigRef>,
     memory_bases: HashMap<u32, Value>,
+    /// Set while translating the members of a fused group.
+    pub group: Option<fused::GroupState<'a>>,
 }
 
 impl<'a, 'f> Translator<'a, 'f> {
@@ -166,19 +178,19 @@ impl<'a, 'f> Translator<'a, 'f> {
     }
 
     pub fn sig_ref(&mut self, type_index: u32) -> SigRef {
-        if let Some(sig) = self.sig_refs.get(&type_index) {
+        if let Some(sig) = self.shared.sig_refs.get(&type_index) {
             return *sig;
         }
         let ty = &self.env.info.types[type_index as usize];
         let sig = self.b.import_signature(self.env.cc.signature(ty, self.env.isa));
-        self.sig_refs.insert(type_index, sig);
+        self.shared.sig_refs.insert(type_index, sig);
         sig
     }
 
     /// A direct reference to a function defined in this module, resolved when the module's code
     /// is published.
     pub fn func_ref(&mut self, func: u32) -> FuncRef {
-        if let Some(f) = self.func_refs.get(&func) {
+        if let Some(f) = self.shared.func_refs.get(&func) {
             return *f;
         }
         let signature = self.sig_ref(self.env.info.funcs[func as usize]);
@@ -189,14 +201,14 @@ impl<'a, 'f> Translator<'a, 'f> {
             colocated: true,
             patchable: false,
         });
-        self.func_refs.insert(func, f);
+        self.shared.func_refs.insert(func, f);
         f
     }
 
     /// Calls a runtime builtin with the given arguments (after the implicit `VMContext`).
     pub fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
         let ptr = self.pointer_type();
-        let sig = match self.builtin_refs.get(&builtin.index()) {
+        let sig = match self.shared.builtin_refs.get(&builtin.index()) {
             Some(sig) => *sig,
             None => {
                 let mut sig = Signature::new(CallConv::triple_default(self.env.isa.triple()));
@@ -206,7 +218,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                     sig.returns.push(AbiParam::new(types::I32));
                 }
                 let sig = self.b.import_signature(sig);
-                self.builtin_refs.insert(builtin.index(), sig);
+                self.shared.builtin_refs.insert(builtin.index(), sig);
                 sig
             }
         };
@@ -223,7 +235,14 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// their reservation), so the `VMContext` keeps a copy of each base, and memory 0's is loaded
     /// once in the entry block.
     pub fn memory_base(&mut self, index: u32) -> Value {
-        if let Some(base) = self.memory_bases.get(&index) {
+        if index == 0 && self.env.context_prefix.is_some() && self.env.cc.fuses() {
+            // Read the pinned register at each access rather than keep a copy live: a fused
+            // group holds a whole interpreter's state in registers, and a copy live across it
+            // would take one of them.
+            let ptr = self.pointer_type();
+            return self.b.ins().get_pinned_reg(ptr);
+        }
+        if let Some(base) = self.shared.memory_bases.get(&index) {
             return *base;
         }
         let ptr = self.pointer_type();
@@ -316,7 +335,30 @@ pub fn translate_function(
     if env.cc.pinned_context() && env.facts.makes_calls[defined] {
         check_stack(&mut b, vmctx);
     }
-    translate_body(env, input, &mut ctx.validator, b, (vmctx, context), params, func_type)
+    let shared = Shared { memory_bases: memory_bases(&mut b, env, vmctx, context), ..Shared::default() };
+    let (mut b, _) =
+        translate_body(env, input, &mut ctx.validator, b, (vmctx, context), params, func_type, shared)?;
+    b.seal_all_blocks();
+    b.finalize(env.isa.frontend_config());
+    Ok(())
+}
+
+/// Memory 0's base, once for the whole function: it is the context itself when the `VMContext`
+/// sits below the memory, and otherwise a load fixed at instantiation.
+fn memory_bases(
+    b: &mut FunctionBuilder<'_>,
+    env: &FuncEnv<'_>,
+    vmctx: Value,
+    context: Value,
+) -> HashMap<u32, Value> {
+    let mut bases = HashMap::new();
+    if env.context_prefix.is_some() {
+        bases.insert(0, context);
+    } else if !env.info.memories.is_empty() {
+        let offset = env.offsets.memory_base(0) as i32;
+        bases.insert(0, b.ins().load(env.isa.pointer_type(), invariant(), vmctx, offset));
+    }
+    bases
 }
 
 /// Has Cranelift check the stack limit in the prologue; it lives in the store context, two
@@ -343,7 +385,7 @@ fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
 /// The translator's own stack check, for conventions without a context parameter: traps if the
 /// stack pointer is below the limit. Only functions that make ordinary calls need it; the
 /// margin the runtime keeps below the limit covers one frame of any function that does not.
-fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
+pub(crate) fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
     let ptr = types::I64;
     let store = b.ins().load(ptr, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
     let limit = b.ins().load(ptr, trusted(), store, store_context::STACK_LIMIT as i32);
@@ -352,17 +394,19 @@ fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
     b.ins().trapnz(below, TrapKind::StackOverflow.code());
 }
 
+/// Validates and translates one body into `b`, from its current block; returns the builder,
+/// neither sealed nor finalized, for the caller to go on with.
 #[allow(clippy::too_many_arguments)]
-fn translate_body(
-    env: &FuncEnv<'_>,
+fn translate_body<'a, 'f>(
+    env: &'a FuncEnv<'a>,
     input: FunctionInput<'_>,
     allocations: &mut Option<FuncValidatorAllocations>,
-    mut b: FunctionBuilder<'_>,
+    mut b: FunctionBuilder<'f>,
     (vmctx, context): (Value, Value),
     params: Vec<Value>,
     func_type: &crate::types::FuncType,
-) -> Result<()> {
-    let info = env.info;
+    shared: Shared<'a>,
+) -> Result<(FunctionBuilder<'f>, Shared<'a>)> {
     let mut validator = input.validator.into_validator(allocations.take().unwrap_or_default());
 
     let mut locals = Vec::new();
@@ -409,18 +453,8 @@ fn translate_body(
             if_params: vec![],
         }],
         reachable: true,
-        sig_refs: HashMap::new(),
-        func_refs: HashMap::new(),
-        builtin_refs: HashMap::new(),
-        memory_bases: HashMap::new(),
+        shared,
     };
-
-    if env.context_prefix.is_some() {
-        t.memory_bases.insert(0, context);
-    } else if !info.memories.is_empty() {
-        let base = t.memory_base(0);
-        t.memory_bases.insert(0, base);
-    }
 
     let mut ops = wasmparser::OperatorsReader::new(reader);
     while !ops.eof() {
@@ -436,10 +470,8 @@ fn translate_body(
         let encoded = env.cc.encode_results(&mut t.b, func_type, &results);
         t.b.ins().return_(&encoded);
     }
-    t.b.seal_all_blocks();
-    t.b.finalize(env.isa.frontend_config());
     *allocations = Some(validator.into_allocations());
-    Ok(())
+    Ok((t.b, t.shared))
 }
 
 pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {

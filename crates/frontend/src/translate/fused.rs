@@ -1,0 +1,275 @@
+//! Translation of fused tail-call groups (see `groups`): the group function, the members' tail
+//! calls to each other as jumps, and the entry stubs through which everything else calls a
+//! member.
+//!
+//! The group function takes the members' parameters in shared slots plus a selector; its entry
+//! block checks the stack if any member makes ordinary calls, then branches on the selector to
+//! the member's block. Each member is translated as a normal body starting in its block, with
+//! its own locals and control stack; its `return` returns from the group function, whose
+//! results are every member's. Code of each member carries the member's index as its source
+//! location, so traps and backtraces name the member, not the group.
+
+use super::calls::static_dispatch;
+use super::{FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, translate_body};
+use crate::error::Result;
+use crate::groups::TailGroup;
+use crate::module::FunctionInput;
+use crate::trap::TrapKind;
+use crate::types::FuncType;
+use cranelift_codegen::ir::{
+    self, Function, InstBuilder, JumpTableData, SourceLoc, UserExternalName, UserFuncName, Value,
+};
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+
+/// Namespace of [`UserExternalName`]s that name fused group functions by group index.
+pub const GROUP_NAMESPACE: u32 = 1;
+
+/// The group being translated.
+pub(crate) struct GroupState<'a> {
+    group: &'a TailGroup,
+    /// Each member's block, taking its Wasm parameters.
+    blocks: Vec<ir::Block>,
+    /// Shared dispatch blocks by (table, type index): they take the element index, then the
+    /// call's arguments.
+    dispatch: HashMap<(u32, u32), ir::Block>,
+}
+
+/// Translates group `index` (its members' bodies, in member order) into one function.
+pub fn translate_group(
+    env: &FuncEnv<'_>,
+    index: u32,
+    inputs: Vec<FunctionInput<'_>>,
+    ctx: &mut TranslatorContext,
+    func: &mut Function,
+) -> Result<()> {
+    let group = &env.groups.groups[index as usize];
+    func.name = UserFuncName::user(GROUP_NAMESPACE, index);
+    func.signature = env.cc.signature(&group.ty, env.isa);
+    let mut b = FunctionBuilder::new(func, &mut ctx.builder);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (context, slots) = env.cc.decode_params(&mut b, &group.ty);
+    let vmctx = match env.context_prefix {
+        Some(prefix) => b.ins().iadd_imm_s(context, -i64::from(prefix)),
+        None => context,
+    };
+    if group.makes_calls {
+        check_stack(&mut b, vmctx);
+    }
+    let memory_bases = super::memory_bases(&mut b, env, vmctx, context);
+
+    let blocks: Vec<ir::Block> = group
+        .members
+        .iter()
+        .map(|m| {
+            let block = b.create_block();
+            for ty in &env.info.func_type(*m).params {
+                b.append_block_param(block, ty.clif());
+            }
+            block
+        })
+        .collect();
+    let (selector, slots) = slots.split_last().expect("the selector is the last parameter");
+    let enter: Vec<_> = blocks
+        .iter()
+        .zip(&group.slots)
+        .map(|(block, mine)| {
+            let args: Vec<Value> = mine.iter().map(|s| slots[*s]).collect();
+            b.func.dfg.block_call(*block, &block_args(&args))
+        })
+        .collect();
+    let bad_selector = b.create_block();
+    let default = b.func.dfg.block_call(bad_selector, &[]);
+    let table = b.create_jump_table(JumpTableData::new(default, &enter));
+    b.ins().br_table(*selector, table);
+    b.switch_to_block(bad_selector);
+    b.seal_block(bad_selector);
+    b.ins().trap(TrapKind::Unreachable.code());
+
+    let state = GroupState { group, blocks: blocks.clone(), dispatch: HashMap::new() };
+    let mut shared = Shared { memory_bases, group: Some(state), ..Shared::default() };
+    let mut inputs = inputs;
+    inputs.sort_by_key(|input| input.func_index);
+    for (input, block) in inputs.into_iter().zip(&blocks) {
+        let func_index = input.func_index;
+        let ty = env.info.func_type(func_index);
+        b.switch_to_block(*block);
+        b.set_srcloc(SourceLoc::new(func_index));
+        let params = b.block_params(*block).to_vec();
+        (b, shared) =
+            translate_body(env, input, &mut ctx.validator, b, (vmctx, context), params, ty, shared)?;
+    }
+    b.seal_all_blocks();
+    b.finalize(env.isa.frontend_config());
+    Ok(())
+}
+
+/// The function a member's index names: it takes the member's own signature, like any
+/// function, and tail-calls the group function with the member's selector.
+pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, func: &mut Function) {
+    let group_index = env.groups.group_of(env.info, func_index).expect("a member");
+    let group = &env.groups.groups[group_index as usize];
+    let position = group.position(func_index).expect("a member");
+    let ty = env.info.func_type(func_index);
+    func.name = UserFuncName::user(super::FUNC_NAMESPACE, func_index);
+    func.signature = env.cc.signature(ty, env.isa);
+    let mut ctx = cranelift_frontend::FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(func, &mut ctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (context, params) = env.cc.decode_params(&mut b, ty);
+    let mut args: Vec<Option<Value>> = vec![None; group.ty.params.len()];
+    for (slot, value) in group.slots[position].iter().zip(params) {
+        args[*slot] = Some(value);
+    }
+    let selector = args.len() - 1;
+    args[selector] = Some(b.ins().iconst(ir::types::I32, position as i64));
+    let args: Vec<Value> = args
+        .iter()
+        .zip(&group.ty.params)
+        .map(|(arg, ty)| arg.unwrap_or_else(|| super::zero_value(&mut b, *ty)))
+        .collect();
+    let call_args = env.cc.encode_args(&mut b, env.isa, &group.ty, context, None, &args);
+    let signature = b.import_signature(env.cc.signature(&group.ty, env.isa));
+    let name = b.func.declare_imported_user_function(UserExternalName::new(GROUP_NAMESPACE, group_index));
+    let callee = b.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::user(name),
+        signature,
+        colocated: true,
+        patchable: false,
+    });
+    b.ins().return_call(callee, &call_args);
+    b.finalize(env.isa.frontend_config());
+}
+
+/// A `return_call` to a member of the group being translated: a jump to its block.
+pub(super) fn jump_to_member(t: &mut Translator<'_, '_>, func: u32, args: &[Value]) -> bool {
+    let Some(state) = &t.shared.group else { return false };
+    let Some(position) = state.group.position(func) else { return false };
+    let block = state.blocks[position];
+    t.ins().jump(block, &block_args(args));
+    t.reachable = false;
+    true
+}
+
+/// What an element of a table known at compile time is, to an indirect tail call of one type
+/// from a group: the spec's trap, a member's block, or a function outside the group.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Element {
+    Null,
+    Mistyped,
+    Member(ir::Block),
+    Outside,
+}
+
+/// A `return_call_indirect` through a table whose contents are known, some of them members of
+/// the group being translated: a `br_table` over the elements, to the members' blocks, and to
+/// traps where the spec traps (out of bounds, null, wrong type). Elements that are functions
+/// outside the group go the way of any static dispatch.
+pub(super) fn dispatch_to_members(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    type_index: u32,
+    table: u32,
+    array: u32,
+    index: Value,
+    args: &[Value],
+) -> bool {
+    let Some(state) = &t.shared.group else { return false };
+    let Some(Some(entries)) = t.env.groups.table_contents.get(table as usize) else { return false };
+    let info = t.env.info;
+    let elements: Vec<Element> = entries
+        .iter()
+        .map(|e| match e {
+            None => Element::Null,
+            Some(f) if info.func_type(*f) != ty => Element::Mistyped,
+            Some(f) => {
+                state.group.position(*f).map_or(Element::Outside, |p| Element::Member(state.blocks[p]))
+            }
+        })
+        .collect();
+    if !elements.iter().any(|e| matches!(e, Element::Member(_))) {
+        return false;
+    }
+    if !state.group.shared_dispatch {
+        br_table(t, ty, type_index, table, array, &elements, index, args);
+        t.reachable = false;
+        return true;
+    }
+    let mut call_args = vec![index];
+    call_args.extend_from_slice(args);
+    if let Some(block) = state.dispatch.get(&(table, type_index)) {
+        let block = *block;
+        t.ins().jump(block, &block_args(&call_args));
+        t.reachable = false;
+        return true;
+    }
+    let block = t.b.create_block();
+    t.b.append_block_param(block, ir::types::I32);
+    for p in &ty.params {
+        t.b.append_block_param(block, p.clif());
+    }
+    t.shared.group.as_mut().expect("in a group").dispatch.insert((table, type_index), block);
+    t.ins().jump(block, &block_args(&call_args));
+    t.b.switch_to_block(block);
+    let (index, args) = t.b.block_params(block).split_first().map(|(i, a)| (*i, a.to_vec())).expect("index");
+    br_table(t, ty, type_index, table, array, &elements, index, &args);
+    t.reachable = false;
+    true
+}
+
+#[allow(clippy::too_many_arguments)]
+fn br_table(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    type_index: u32,
+    table: u32,
+    array: u32,
+    elements: &[Element],
+    index: Value,
+    args: &[Value],
+) {
+    let mut traps: HashMap<TrapKind, ir::Block> = HashMap::new();
+    let mut trap = |t: &mut Translator<'_, '_>, kind: TrapKind| {
+        *traps.entry(kind).or_insert_with(|| {
+            let block = t.b.create_block();
+            t.b.set_cold_block(block);
+            block
+        })
+    };
+    let outside = elements.contains(&Element::Outside).then(|| {
+        let block = t.b.create_block();
+        t.b.set_cold_block(block);
+        block
+    });
+    let args_now = block_args(args);
+    let mut calls = Vec::with_capacity(elements.len());
+    for element in elements {
+        let (block, args) = match element {
+            Element::Member(block) => (*block, args_now.as_slice()),
+            Element::Outside => (outside.expect("made above"), &[][..]),
+            Element::Null => (trap(t, TrapKind::UninitializedElement), &[][..]),
+            Element::Mistyped => (trap(t, TrapKind::BadSignature), &[][..]),
+        };
+        calls.push(t.b.func.dfg.block_call(block, args));
+    }
+    let out_of_bounds = trap(t, TrapKind::UndefinedElement);
+    let default = t.b.func.dfg.block_call(out_of_bounds, &[]);
+    let jump_table = t.b.create_jump_table(JumpTableData::new(default, &calls));
+    t.ins().br_table(index, jump_table);
+    for (kind, block) in traps {
+        t.b.switch_to_block(block);
+        t.b.seal_block(block);
+        t.ins().trap(kind.code());
+    }
+    if let Some(block) = outside {
+        t.b.switch_to_block(block);
+        t.b.seal_block(block);
+        static_dispatch(t, ty, type_index, table, array, index, args, true);
+    }
+}
