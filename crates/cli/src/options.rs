@@ -6,8 +6,8 @@ use kite_runtime::Config;
 
 #[derive(Args, Clone, Debug)]
 pub struct CommonOptions {
-    /// Calling convention for Wasm functions: wide (the default), baseline or fused.
-    #[arg(long = "tail-cc", value_name = "NAME", default_value = "wide")]
+    /// Calling convention for Wasm functions: fused (the default), wide or baseline.
+    #[arg(long = "tail-cc", value_name = "NAME", default_value = "fused")]
     pub tail_cc: String,
     /// Run Cranelift's verifier on the generated code.
     #[arg(long)]

@@ -21,12 +21,13 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
 }
 
-/// `wide` is the default: on tail-calling code it is several times faster than `baseline`, and
-/// elsewhere the two are within the noise of one run (`docs/benchmarks.md`).
+/// `fused` is the default: on tail-calling code it is the fastest (several times faster than
+/// `baseline`, and faster than `wide`), and elsewhere the three are within the noise of one run
+/// (`docs/benchmarks.md`).
 impl Default for Config {
     fn default() -> Self {
         Config {
-            convention: &kite_frontend::cc::Wide,
+            convention: &kite_frontend::cc::Fused,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_wasm_stack: 1 << 20,
