@@ -235,10 +235,11 @@ impl<'a, 'f> Translator<'a, 'f> {
     /// their reservation), so the `VMContext` keeps a copy of each base, and memory 0's is loaded
     /// once in the entry block.
     pub fn memory_base(&mut self, index: u32) -> Value {
-        if index == 0 && self.env.context_prefix.is_some() && self.env.cc.fuses() {
+        if index == 0 && self.env.context_prefix.is_some() && self.shared.group.is_some() {
             // Read the pinned register at each access rather than keep a copy live: a fused
             // group holds a whole interpreter's state in registers, and a copy live across it
-            // would take one of them.
+            // would take one of them. (Elsewhere the copy is better: a loop keeps it in a
+            // register instead of copying it again on every access.)
             let ptr = self.pointer_type();
             return self.b.ins().get_pinned_reg(ptr);
         }
