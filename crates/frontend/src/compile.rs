@@ -370,7 +370,7 @@ fn compile_unit(
             Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
         }
         Work::Stub(slot, func_index) => {
-            entry_stub(env, func_index, &mut func);
+            entry_stub(env, func_index, tctx, &mut func);
             let name = env.info.func_display_name(func_index);
             Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
         }

@@ -10,7 +10,7 @@
 //! location, so traps and backtraces name the member, not the group.
 
 use super::calls::static_dispatch;
-use super::{FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, translate_body};
+use super::{FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, translate_body};
 use crate::error::Result;
 use crate::groups::TailGroup;
 use crate::module::FunctionInput;
@@ -47,15 +47,7 @@ pub fn translate_group(
     func.name = UserFuncName::user(GROUP_NAMESPACE, index);
     func.signature = env.cc.signature(&group.ty, env.isa);
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (context, slots) = env.cc.decode_params(&mut b, &group.ty);
-    let vmctx = match env.context_prefix {
-        Some(prefix) => b.ins().iadd_imm_s(context, -i64::from(prefix)),
-        None => context,
-    };
+    let (vmctx, context, slots) = enter(&mut b, env, &group.ty);
     if group.makes_calls {
         check_stack(&mut b, vmctx);
     }
@@ -109,20 +101,15 @@ pub fn translate_group(
 
 /// The function a member's index names: it takes the member's own signature, like any
 /// function, and tail-calls the group function with the member's selector.
-pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, func: &mut Function) {
+pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContext, func: &mut Function) {
     let group_index = env.groups.group_of(env.info, func_index).expect("a member");
     let group = &env.groups.groups[group_index as usize];
     let position = group.position(func_index).expect("a member");
     let ty = env.info.func_type(func_index);
     func.name = UserFuncName::user(super::FUNC_NAMESPACE, func_index);
     func.signature = env.cc.signature(ty, env.isa);
-    let mut ctx = cranelift_frontend::FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(func, &mut ctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (context, params) = env.cc.decode_params(&mut b, ty);
+    let mut b = FunctionBuilder::new(func, &mut ctx.builder);
+    let (_, context, params) = enter(&mut b, env, ty);
     let mut args: Vec<Option<Value>> = vec![None; group.ty.params.len()];
     for (slot, value) in group.slots[position].iter().zip(params) {
         args[*slot] = Some(value);

@@ -323,15 +323,7 @@ pub fn translate_function(
         set_stack_limit(func, env);
     }
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (context, params) = env.cc.decode_params(&mut b, func_type);
-    let vmctx = match env.context_prefix {
-        Some(prefix) => b.ins().iadd_imm_s(context, -i64::from(prefix)),
-        None => context,
-    };
+    let (vmctx, context, params) = enter(&mut b, env, func_type);
     let defined = (func_index - info.num_imported_funcs) as usize;
     if env.cc.pinned_context() && env.facts.makes_calls[defined] {
         check_stack(&mut b, vmctx);
@@ -342,6 +334,26 @@ pub fn translate_function(
     b.seal_all_blocks();
     b.finalize(env.isa.frontend_config());
     Ok(())
+}
+
+/// Opens the entry block of a function whose signature is `ty`'s: returns its `VMContext`, the
+/// context value the convention passes (the same, or memory 0's base above it), and its Wasm
+/// parameters.
+pub(crate) fn enter(
+    b: &mut FunctionBuilder<'_>,
+    env: &FuncEnv<'_>,
+    ty: &crate::types::FuncType,
+) -> (Value, Value, Vec<Value>) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (context, params) = env.cc.decode_params(b, ty);
+    let vmctx = match env.context_prefix {
+        Some(prefix) => b.ins().iadd_imm_s(context, -i64::from(prefix)),
+        None => context,
+    };
+    (vmctx, context, params)
 }
 
 /// Memory 0's base, once for the whole function: it is the context itself when the `VMContext`
