@@ -63,8 +63,9 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     if t.env.cc.static_dispatch()
         && let Some(array) = t.env.facts.dispatch_array(table, type_index)
     {
-        if !(tail && super::fused::dispatch_to_members(t, ty, type_index, table, array, index, &args)) {
-            static_dispatch(t, ty, type_index, table, array, index, &args, tail);
+        let call = StaticCall { ty, type_index, table, array, index, args: &args };
+        if !(tail && super::fused::dispatch_to_members(t, &call)) {
+            static_dispatch(t, &call, tail);
         }
         return;
     }
@@ -123,20 +124,24 @@ fn push_results(
     t.stack.extend(results);
 }
 
+/// An indirect call through a static table (see `facts`), as translated so far.
+#[derive(Clone, Copy)]
+pub(super) struct StaticCall<'c> {
+    pub ty: &'c FuncType,
+    pub type_index: u32,
+    pub table: u32,
+    /// The call's dispatch array.
+    pub array: u32,
+    /// The element index, as Wasm gave it (`i32`).
+    pub index: Value,
+    pub args: &'c [Value],
+}
+
 /// An indirect call through a static table: a bounds check against the table's fixed size, then
 /// the code pointer from the dispatch array, whose entries for null or mistyped elements are
 /// stubs that trap as the full check would. The callee is of this instance: no context switch.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn static_dispatch(
-    t: &mut Translator<'_, '_>,
-    ty: &FuncType,
-    type_index: u32,
-    table: u32,
-    array: u32,
-    index: Value,
-    args: &[Value],
-    tail: bool,
-) {
+pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool) {
+    let StaticCall { ty, type_index, table, array, index, args } = *call;
     let ptr = t.pointer_type();
     let size = t.env.info.tables[table as usize].limits.min;
     let index = t.ins().uextend(types::I64, index);

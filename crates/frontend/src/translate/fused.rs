@@ -9,13 +9,12 @@
 //! results are every member's. Code of each member carries the member's index as its source
 //! location, so traps and backtraces name the member, not the group.
 
-use super::calls::static_dispatch;
+use super::calls::{StaticCall, static_dispatch};
 use super::{FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, translate_body};
 use crate::error::Result;
 use crate::groups::TailGroup;
 use crate::module::FunctionInput;
 use crate::trap::TrapKind;
-use crate::types::FuncType;
 use cranelift_codegen::ir::{
     self, Function, InstBuilder, JumpTableData, SourceLoc, UserExternalName, UserFuncName, Value,
 };
@@ -158,23 +157,15 @@ enum Element {
 /// the group being translated: a `br_table` over the elements, to the members' blocks, and to
 /// traps where the spec traps (out of bounds, null, wrong type). Elements that are functions
 /// outside the group go the way of any static dispatch.
-pub(super) fn dispatch_to_members(
-    t: &mut Translator<'_, '_>,
-    ty: &FuncType,
-    type_index: u32,
-    table: u32,
-    array: u32,
-    index: Value,
-    args: &[Value],
-) -> bool {
+pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<'_>) -> bool {
     let Some(state) = &t.shared.group else { return false };
-    let Some(Some(entries)) = t.env.groups.table_contents.get(table as usize) else { return false };
+    let Some(Some(entries)) = t.env.groups.table_contents.get(call.table as usize) else { return false };
     let info = t.env.info;
     let elements: Vec<Element> = entries
         .iter()
         .map(|e| match e {
             None => Element::Null,
-            Some(f) if info.func_type(*f) != ty => Element::Mistyped,
+            Some(f) if info.func_type(*f) != call.ty => Element::Mistyped,
             Some(f) => {
                 state.group.position(*f).map_or(Element::Outside, |p| Element::Member(state.blocks[p]))
             }
@@ -183,44 +174,36 @@ pub(super) fn dispatch_to_members(
     if !elements.iter().any(|e| matches!(e, Element::Member(_))) {
         return false;
     }
+    t.reachable = false;
     if !state.group.shared_dispatch {
-        br_table(t, ty, type_index, table, array, &elements, index, args);
-        t.reachable = false;
+        br_table(t, call, &elements);
         return true;
     }
-    let mut call_args = vec![index];
-    call_args.extend_from_slice(args);
-    if let Some(block) = state.dispatch.get(&(table, type_index)) {
+    let key = (call.table, call.type_index);
+    let mut jump_args = vec![call.index];
+    jump_args.extend_from_slice(call.args);
+    if let Some(block) = state.dispatch.get(&key) {
         let block = *block;
-        t.ins().jump(block, &block_args(&call_args));
-        t.reachable = false;
+        t.ins().jump(block, &block_args(&jump_args));
         return true;
     }
     let block = t.b.create_block();
     t.b.append_block_param(block, ir::types::I32);
-    for p in &ty.params {
+    for p in &call.ty.params {
         t.b.append_block_param(block, p.clif());
     }
-    t.shared.group.as_mut().expect("in a group").dispatch.insert((table, type_index), block);
-    t.ins().jump(block, &block_args(&call_args));
+    t.shared.group.as_mut().expect("in a group").dispatch.insert(key, block);
+    t.ins().jump(block, &block_args(&jump_args));
     t.b.switch_to_block(block);
-    let (index, args) = t.b.block_params(block).split_first().map(|(i, a)| (*i, a.to_vec())).expect("index");
-    br_table(t, ty, type_index, table, array, &elements, index, &args);
-    t.reachable = false;
+    let params = t.b.block_params(block).to_vec();
+    let (index, args) = params.split_first().expect("the index");
+    br_table(t, &StaticCall { index: *index, args, ..*call }, &elements);
     true
 }
 
-#[allow(clippy::too_many_arguments)]
-fn br_table(
-    t: &mut Translator<'_, '_>,
-    ty: &FuncType,
-    type_index: u32,
-    table: u32,
-    array: u32,
-    elements: &[Element],
-    index: Value,
-    args: &[Value],
-) {
+/// The `br_table` of an indirect tail call from a group, with its traps and, if any element is
+/// outside the group, the static dispatch for those.
+fn br_table(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, elements: &[Element]) {
     let mut traps: HashMap<TrapKind, ir::Block> = HashMap::new();
     let mut trap = |t: &mut Translator<'_, '_>, kind: TrapKind| {
         *traps.entry(kind).or_insert_with(|| {
@@ -234,7 +217,7 @@ fn br_table(
         t.b.set_cold_block(block);
         block
     });
-    let args_now = block_args(args);
+    let args_now = block_args(call.args);
     let mut calls = Vec::with_capacity(elements.len());
     for element in elements {
         let (block, args) = match element {
@@ -248,7 +231,7 @@ fn br_table(
     let out_of_bounds = trap(t, TrapKind::UndefinedElement);
     let default = t.b.func.dfg.block_call(out_of_bounds, &[]);
     let jump_table = t.b.create_jump_table(JumpTableData::new(default, &calls));
-    t.ins().br_table(index, jump_table);
+    t.ins().br_table(call.index, jump_table);
     for (kind, block) in traps {
         t.b.switch_to_block(block);
         t.b.seal_block(block);
@@ -257,6 +240,6 @@ fn br_table(
     if let Some(block) = outside {
         t.b.switch_to_block(block);
         t.b.seal_block(block);
-        static_dispatch(t, ty, type_index, table, array, index, args, true);
+        static_dispatch(t, call, true);
     }
 }
