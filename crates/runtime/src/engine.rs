@@ -27,7 +27,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            convention: &kite_frontend::cc::Fused,
+            convention: &kite_frontend::cc::Wide::FUSED,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_wasm_stack: 1 << 20,

@@ -3,11 +3,9 @@
 //! be read side by side; the translator never looks past this interface.
 
 mod baseline;
-mod fused;
 mod wide;
 
 pub use baseline::Baseline;
-pub use fused::Fused;
 pub use wide::Wide;
 
 use crate::types::FuncType;
@@ -76,4 +74,4 @@ pub fn by_name(name: &str) -> Option<&'static dyn Convention> {
 }
 
 /// Every convention kite offers.
-pub const ALL: &[&dyn Convention] = &[&Baseline, &Wide, &Fused];
+pub const ALL: &[&dyn Convention] = &[&Baseline, &Wide::PLAIN, &Wide::FUSED];

@@ -13,6 +13,15 @@
 //!   i32->f32, i64->f64): 6 + 8 = 14 register lanes, minus the Wasm float parameters.
 //!
 //! Results travel as in `baseline`.
+//!
+//! `fused` is this same convention with one more step: functions that tail-call each other
+//! (see `groups`) become one Cranelift function in which a tail call to a member is a `jump`
+//! carrying the arguments as block parameters, and an indirect tail call through a table known
+//! at compile time is a `br_table` over the members (`translate::fused`). Between members there
+//! is then no convention at all: the register allocator keeps the whole state in registers, and
+//! the group has one frame, not one per dispatch. Everything that crosses a group's boundary
+//! (calls from outside through the members' entry stubs, calls to non-members, results)
+//! travels as described above.
 
 use super::Convention;
 use crate::types::{FuncType, ValType};
@@ -34,7 +43,16 @@ fn int_lanes(isa: &dyn TargetIsa) -> usize {
 }
 
 #[derive(Debug)]
-pub struct Wide;
+pub struct Wide {
+    fuse: bool,
+}
+
+impl Wide {
+    /// `wide`.
+    pub const PLAIN: Wide = Wide { fuse: false };
+    /// `fused`: `wide` plus fused tail-call groups.
+    pub const FUSED: Wide = Wide { fuse: true };
+}
 
 /// The Cranelift type each Wasm parameter travels as.
 fn lanes(params: &[ValType], int_lanes: usize) -> Vec<Type> {
@@ -97,11 +115,19 @@ fn switch_context(b: &mut FunctionBuilder, caller: Value, callee: Value) {
 
 impl Convention for Wide {
     fn name(&self) -> &'static str {
-        "wide"
+        if self.fuse { "fused" } else { "wide" }
     }
 
     fn summary(&self) -> &'static str {
-        "context in the pinned register; integers beyond the integer argument registers ride in float registers"
+        if self.fuse {
+            "wide, and functions that tail-call each other compiled as one function: member tail calls are jumps"
+        } else {
+            "context in the pinned register; integers beyond the integer argument registers ride in float registers"
+        }
+    }
+
+    fn fuses(&self) -> bool {
+        self.fuse
     }
 
     fn pinned_context(&self) -> bool {
