@@ -117,6 +117,7 @@ impl TailGroups {
         }
         let mut sets: Vec<Vec<usize>> = by_root.into_values().collect();
         sets.sort();
+        let widest_table = table_contents.iter().flatten().map(Vec::len).max().unwrap_or(0);
         let mut groups = Vec::new();
         let mut group_of = vec![None; defined];
         let mut unfused = Vec::new();
@@ -132,7 +133,6 @@ impl TailGroups {
                 group_of[*i] = Some(groups.len() as u32);
             }
             let indirect_sites: usize = set.iter().map(|i| sites[*i]).sum();
-            let widest_table = table_contents.iter().flatten().map(Vec::len).max().unwrap_or(0);
             let (ty, slots) = slot_layout(info, &members);
             groups.push(TailGroup {
                 shared_dispatch: indirect_sites * widest_table > MAX_SITE_EDGES,
