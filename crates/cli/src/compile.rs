@@ -4,6 +4,7 @@ use crate::options::CommonOptions;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use kite_frontend::{Target, compile_module};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -49,11 +50,14 @@ impl CompileCommand {
         let info = &compiled.info;
         let cs = crate::disasm::disassembler(target)?;
         let cc = options.convention;
-        println!(";; convention {}: {}", cc.name(), cc.summary());
+        // Locked and fallible, so that a closed pipe (`kite compile ... | head`) ends the
+        // listing as an error `main` recognises, not as a panic in `println!`.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, ";; convention {}: {}", cc.name(), cc.summary())?;
         for line in module_facts(&compiled, cc) {
-            println!(";; {line}");
+            writeln!(out, ";; {line}")?;
         }
-        println!();
+        writeln!(out)?;
         let mut shown = 0;
         for f in &compiled.functions {
             let name = info.func_display_name(f.func_index);
@@ -76,10 +80,11 @@ impl CompileCommand {
                 (true, true) => "stack check at entry: makes ordinary calls",
                 (true, false) => "no stack check: makes no ordinary calls",
             };
-            println!(
+            writeln!(
+                out,
                 ";; function {name} (index {}), convention {}, {} bytes; {stack}",
                 f.func_index, compiled.convention, f.len
-            );
+            )?;
             let text = match self.emit {
                 Emit::Clif => f.clif.clone().unwrap_or_default(),
                 Emit::Vcode => f.disasm.clone().unwrap_or_default(),
@@ -88,8 +93,8 @@ impl CompileCommand {
                     crate::disasm::disassemble(&cs, code)?
                 }
             };
-            println!("{}", text.trim_end());
-            println!();
+            writeln!(out, "{}", text.trim_end())?;
+            writeln!(out)?;
         }
         for (index, (group, code)) in compiled.groups.groups.iter().zip(&compiled.group_code).enumerate() {
             let members: Vec<String> = group.members.iter().map(|m| info.func_display_name(*m)).collect();
@@ -99,7 +104,7 @@ impl CompileCommand {
                 continue;
             }
             shown += 1;
-            println!(";; fused group {index}: {} bytes; members {}", code.len, members.join(", "));
+            writeln!(out, ";; fused group {index}: {} bytes; members {}", code.len, members.join(", "))?;
             let text = match self.emit {
                 Emit::Clif => code.clif.clone().unwrap_or_default(),
                 Emit::Vcode => code.disasm.clone().unwrap_or_default(),
@@ -118,13 +123,13 @@ impl CompileCommand {
                     listing
                 }
             };
-            println!("{}", text.trim_end());
-            println!();
+            writeln!(out, "{}", text.trim_end())?;
+            writeln!(out)?;
         }
         if shown == 0 {
             match &self.func {
                 Some(name) => bail!("no function `{name}` in the module"),
-                None => println!(";; the module defines no functions"),
+                None => writeln!(out, ";; the module defines no functions")?,
             }
         }
         Ok(ExitCode::SUCCESS)

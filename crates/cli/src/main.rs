@@ -1,7 +1,8 @@
 //! The `kite` command: run modules, run spec scripts, and show the code kite generates.
 //!
 //! Every failure ends in one line on stderr and a nonzero exit status; a panic (a bug in kite)
-//! is reported the same way instead of as a panic message.
+//! is reported the same way instead of as a panic message. Output goes through fallible
+//! writes, so a closed pipe ends the command quietly instead of as a panic.
 
 mod compile;
 mod disasm;
@@ -32,6 +33,9 @@ enum Command {
 /// Exit status for a trap, as `wasmtime run` uses: 128 + SIGABRT.
 pub const TRAP_EXIT: u8 = 134;
 
+/// Exit status when standard output's reader has gone: 128 + SIGPIPE.
+const BROKEN_PIPE_EXIT: u8 = 141;
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -50,6 +54,9 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(Ok(code)) => code,
+        // The reader went away (`kite compile ... | head`): end quietly, with the status of a
+        // process that SIGPIPE ended (Rust ignores SIGPIPE, so writes fail instead).
+        Ok(Err(error)) if is_broken_pipe(&error) => ExitCode::from(BROKEN_PIPE_EXIT),
         Ok(Err(error)) => {
             let is_trap = error.downcast_ref::<kite_runtime::Trap>().is_some();
             eprintln!("error: {}", one_line(&error));
@@ -57,6 +64,12 @@ fn main() -> ExitCode {
         }
         Err(_) => ExitCode::from(101),
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An error and its causes on one line.

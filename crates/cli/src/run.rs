@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use kite_runtime::{Engine, Linker, Module, Store, Val, ValType};
 use kite_wasi::{I32Exit, WasiCtx};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -66,8 +67,9 @@ impl RunCommand {
         let args = ty.params.iter().zip(args).map(|(t, a)| parse_arg(*t, a)).collect::<Result<Vec<_>>>()?;
         match func.call(&mut store, &args) {
             Ok(results) => {
+                let mut out = std::io::stdout().lock();
                 for value in results {
-                    println!("{}", format_val(&value));
+                    writeln!(out, "{}", format_val(&value))?;
                 }
                 Ok(ExitCode::SUCCESS)
             }

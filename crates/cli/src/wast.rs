@@ -3,6 +3,7 @@
 use crate::options::CommonOptions;
 use anyhow::Result;
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,23 +20,24 @@ impl WastCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let config = self.common.config()?;
         let (mut passed, mut failed) = (0, 0);
+        let mut out = std::io::stdout().lock();
         for file in &self.files {
             match kite_wast::run_file(file, &config) {
                 Ok(report) => {
                     for failure in &report.failures {
-                        println!("FAIL {failure}");
+                        writeln!(out, "FAIL {failure}")?;
                     }
-                    println!("{}: {} passed, {} failed", file.display(), report.passed, report.failed);
+                    writeln!(out, "{}: {} passed, {} failed", file.display(), report.passed, report.failed)?;
                     passed += report.passed;
                     failed += report.failed;
                 }
                 Err(error) => {
-                    println!("FAIL {}: {}", file.display(), crate::one_line(&error));
+                    writeln!(out, "FAIL {}: {}", file.display(), crate::one_line(&error))?;
                     failed += 1;
                 }
             }
         }
-        println!("{passed} passed, {failed} failed");
+        writeln!(out, "{passed} passed, {failed} failed")?;
         Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 }

@@ -197,3 +197,22 @@ fn compile_prints_clif_and_asm_for_both_targets() {
         "unknown target",
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_listing_quietly() {
+    use std::io::Read;
+    // Far more output than a pipe buffers, so kite is still writing when the reader goes.
+    let mut child = kite_command()
+        .args(["compile", "benches/programs/wasm/tailvm.wasm", "--emit", "asm"])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kite runs");
+    let mut first = [0u8; 256];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stderr(&o), "", "a closed pipe is not an error to report");
+    assert_eq!(o.status.code(), Some(141), "128 + SIGPIPE, as `head` users expect");
+}
