@@ -1,5 +1,6 @@
-//! Running one entry point of one program under one runtime: compile once, then call the entry
-//! repeatedly on the same instance (every entry reinitializes what it uses).
+//! Running one entry point of one program under each runtime: compile once per runtime, then
+//! call the entry repeatedly on the same instance (every entry reinitializes what it uses), the
+//! runtimes taking turns.
 
 use crate::Case;
 use anyhow::{Context, Result, bail};
@@ -33,7 +34,6 @@ impl Runtime {
 pub struct Measurement {
     pub compile: Duration,
     pub runs: Vec<Duration>,
-    pub checksum: i64,
 }
 
 impl Measurement {
@@ -44,42 +44,85 @@ impl Measurement {
     }
 }
 
-pub fn measure(
-    runtime: Runtime,
+/// Measures every runtime on one case in rounds: each round runs each runtime once, so that the
+/// machine's slow phases (these machines have them, lasting minutes) fall on all runtimes alike
+/// and the ratios between them hold. A runtime stops after `budget` of run time (at least one
+/// run). node runs in a process of its own, all its runs at once, before the rounds.
+pub fn measure_case(
+    runtimes: &[Runtime],
     programs: &Path,
     case: &Case,
     runs: usize,
     budget: Duration,
-) -> Result<Measurement> {
-    let wasm = programs.join("wasm").join(format!("{}.wasm", case.program));
+) -> Result<Vec<(Runtime, Measurement)>> {
+    let mut prepared = Vec::new();
+    for runtime in runtimes {
+        let p = prepare(*runtime, programs, case, runs)
+            .with_context(|| format!("{} under {}", case.label(), runtime.name()))?;
+        prepared.push((*runtime, p, Vec::new(), Duration::ZERO));
+    }
+    for _ in 0..runs {
+        for (runtime, p, times, spent) in prepared.iter_mut() {
+            if !times.is_empty() && *spent >= budget {
+                continue;
+            }
+            let Some(run) = (p.run)() else { continue };
+            let (checksum, time) =
+                run.with_context(|| format!("{} under {}", case.label(), runtime.name()))?;
+            if checksum != case.expected {
+                bail!(
+                    "{} under {} returned {checksum}, but the native build returns {}",
+                    case.label(),
+                    runtime.name(),
+                    case.expected
+                );
+            }
+            times.push(time);
+            *spent += time;
+        }
+    }
+    Ok(prepared
+        .into_iter()
+        .map(|(runtime, p, runs, _)| (runtime, Measurement { compile: p.compile, runs }))
+        .collect())
+}
+
+/// One runtime ready to run one case: `run` runs it once more and returns the checksum and the
+/// time, or `None` when it has no more runs to give.
+struct Prepared {
+    compile: Duration,
+    run: RunOnce,
+}
+
+type RunOnce = Box<dyn FnMut() -> Option<Result<(i64, Duration)>>>;
+
+fn prepare(runtime: Runtime, programs: &Path, case: &Case, runs: usize) -> Result<Prepared> {
     match runtime {
-        Runtime::Native => native(programs, case, runs, budget),
-        Runtime::Node => node(programs, case, runs),
+        Runtime::Native => {
+            let binary = programs.join("native").join(&case.program);
+            let entry = case.entry.clone();
+            Ok(Prepared { compile: Duration::ZERO, run: Box::new(move || Some(native(&binary, &entry))) })
+        }
+        Runtime::Node => {
+            let (compile, results) = node(programs, case, runs)?;
+            let mut results = results.into_iter();
+            Ok(Prepared { compile, run: Box::new(move || results.next().map(Ok)) })
+        }
         _ => {
+            let wasm = programs.join("wasm").join(format!("{}.wasm", case.program));
             let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
             let start = Instant::now();
             let mut call = compile(runtime, &bytes, &case.entry)?;
             let compile = start.elapsed();
-            repeat(runs, budget, compile, &mut *call)
+            Ok(Prepared {
+                compile,
+                run: Box::new(move || {
+                    let start = Instant::now();
+                    Some(call().map(|checksum| (checksum, start.elapsed())))
+                }),
+            })
         }
     }
-}
-
-fn repeat(
-    runs: usize,
-    budget: Duration,
-    compile: Duration,
-    call: &mut dyn FnMut() -> Result<i64>,
-) -> Result<Measurement> {
-    let started = Instant::now();
-    let mut times = Vec::new();
-    let mut checksum = 0;
-    while times.len() < runs && (times.is_empty() || started.elapsed() < budget) {
-        let start = Instant::now();
-        checksum = call()?;
-        times.push(start.elapsed());
-    }
-    Ok(Measurement { compile, runs: times, checksum })
 }
 
 /// Compiles and instantiates, returning a closure that calls the entry once.
@@ -135,27 +178,19 @@ pub fn wasmi_instance(bytes: &[u8]) -> Result<(wasmi::Store<()>, wasmi::Instance
     Ok((store, instance))
 }
 
-/// The native build times itself and prints the checksum, then `ns=<elapsed>`.
-fn native(programs: &Path, case: &Case, runs: usize, budget: Duration) -> Result<Measurement> {
-    let binary = programs.join("native").join(&case.program);
-    let started = Instant::now();
-    let mut times = Vec::new();
-    let mut checksum = 0;
-    while times.len() < runs && (times.is_empty() || started.elapsed() < budget) {
-        let out = Command::new(&binary)
-            .arg(&case.entry)
-            .output()
-            .with_context(|| format!("running {}", binary.display()))?;
-        if !out.status.success() {
-            bail!("{} failed", binary.display());
-        }
-        let text = String::from_utf8(out.stdout)?;
-        let mut lines = text.lines();
-        checksum = lines.next().context("no checksum")?.trim().parse()?;
-        let ns: u64 = lines.next().and_then(|l| l.strip_prefix("ns=")).context("no ns=")?.trim().parse()?;
-        times.push(Duration::from_nanos(ns));
+/// One run of the native build, which times itself and prints the checksum, then
+/// `ns=<elapsed>`.
+fn native(binary: &Path, entry: &str) -> Result<(i64, Duration)> {
+    let out =
+        Command::new(binary).arg(entry).output().with_context(|| format!("running {}", binary.display()))?;
+    if !out.status.success() {
+        bail!("{} failed", binary.display());
     }
-    Ok(Measurement { compile: Duration::ZERO, runs: times, checksum })
+    let text = String::from_utf8(out.stdout)?;
+    let mut lines = text.lines();
+    let checksum = lines.next().context("no checksum")?.trim().parse()?;
+    let ns: u64 = lines.next().and_then(|l| l.strip_prefix("ns=")).context("no ns=")?.trim().parse()?;
+    Ok((checksum, Duration::from_nanos(ns)))
 }
 
 pub fn node_available() -> bool {
@@ -164,7 +199,7 @@ pub fn node_available() -> bool {
 
 /// node compiles and runs in one process; the script prints `compile_ns=`, then `checksum ns`
 /// per run.
-fn node(programs: &Path, case: &Case, runs: usize) -> Result<Measurement> {
+fn node(programs: &Path, case: &Case, runs: usize) -> Result<(Duration, Vec<(i64, Duration)>)> {
     let script = programs.join("../node_bench.mjs");
     let wasm = programs.join("wasm").join(format!("{}.wasm", case.program));
     let out = Command::new("node")
@@ -179,20 +214,18 @@ fn node(programs: &Path, case: &Case, runs: usize) -> Result<Measurement> {
     }
     let text = String::from_utf8(out.stdout)?;
     let mut compile = Duration::ZERO;
-    let mut times = Vec::new();
-    let mut checksum = 0;
+    let mut results = Vec::new();
     for line in text.lines() {
         if let Some(ns) = line.strip_prefix("compile_ns=") {
             compile = Duration::from_nanos(ns.trim().parse()?);
         } else if let Some((sum, ns)) = line.split_once(' ') {
-            checksum = sum.parse()?;
-            times.push(Duration::from_nanos(ns.trim().parse()?));
+            results.push((sum.parse()?, Duration::from_nanos(ns.trim().parse()?)));
         }
     }
-    if times.is_empty() {
+    if results.is_empty() {
         bail!("node printed no runs");
     }
-    Ok(Measurement { compile, runs: times, checksum })
+    Ok((compile, results))
 }
 
 /// wasmtime's own error type, as an `anyhow::Error`.

@@ -57,7 +57,9 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
         .unwrap();
     writeln!(
         md,
-        "Each cell is the median of up to {runs} runs on one instance (fewer when a runtime is slow)."
+        "Each cell is the median of up to {runs} runs on one instance (fewer when a runtime is slow); \
+         the runtimes take turns, one run each per round, so that slow phases of the machine fall on \
+         all of them alike (node runs all its runs in a process of its own)."
     )
     .unwrap();
     writeln!(
