@@ -258,9 +258,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         if let Some(base) = self.shared.memory_bases.get(&index) {
             return *base;
         }
-        let ptr = self.pointer_type();
-        let offset = self.env.offsets.memory_base(index) as i32;
-        self.b.ins().load(ptr, invariant(), self.vmctx, offset)
+        load_memory_base(&mut self.b, self.env, self.vmctx, index)
     }
 
     /// The address of memory `index`'s `VMMemoryDefinition`.
@@ -380,10 +378,15 @@ fn memory_bases(
     if env.context_prefix.is_some() {
         bases.insert(0, context);
     } else if !env.info.memories.is_empty() {
-        let offset = env.offsets.memory_base(0) as i32;
-        bases.insert(0, b.ins().load(env.isa.pointer_type(), invariant(), vmctx, offset));
+        bases.insert(0, load_memory_base(b, env, vmctx, 0));
     }
     bases
+}
+
+/// Memory `index`'s base from the `VMContext`, where instantiation put it.
+fn load_memory_base(b: &mut FunctionBuilder<'_>, env: &FuncEnv<'_>, vmctx: Value, index: u32) -> Value {
+    let offset = env.offsets.memory_base(index) as i32;
+    b.ins().load(env.isa.pointer_type(), invariant(), vmctx, offset)
 }
 
 /// Has Cranelift check the stack limit in the prologue; it lives in the store context, two
