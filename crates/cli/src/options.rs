@@ -12,6 +12,25 @@ pub struct CommonOptions {
     /// Run Cranelift's verifier on the generated code.
     #[arg(long)]
     pub verify: bool,
+    /// Under fused: recompile a group of functions that tail-call each other after this many
+    /// indirect tail calls, each testing first where it went most often; `never` to compile
+    /// once, without profiling.
+    #[arg(long = "tier-up-after", value_name = "CALLS|never", value_parser = parse_tier_up_after)]
+    pub tier_up_after: Option<TierUpAfter>,
+}
+
+/// The value of `--tier-up-after`.
+#[derive(Clone, Copy, Debug)]
+pub struct TierUpAfter(Option<u32>);
+
+fn parse_tier_up_after(text: &str) -> Result<TierUpAfter, String> {
+    match text {
+        "never" => Ok(TierUpAfter(None)),
+        _ => match text.parse::<u32>() {
+            Ok(calls) if calls > 0 => Ok(TierUpAfter(Some(calls))),
+            _ => Err(format!("expected a number of calls from 1 to {} or `never`", u32::MAX)),
+        },
+    }
 }
 
 impl CommonOptions {
@@ -19,6 +38,9 @@ impl CommonOptions {
         let mut config = Config::new();
         config.tail_cc(&self.tail_cc)?;
         config.verify(self.verify);
+        if let Some(TierUpAfter(calls)) = self.tier_up_after {
+            config.tier_up_after(calls);
+        }
         Ok(config)
     }
 }

@@ -216,3 +216,19 @@ fn a_reader_that_stops_early_ends_the_listing_quietly() {
     assert_eq!(stderr(&o), "", "a closed pipe is not an error to report");
     assert_eq!(o.status.code(), Some(141), "128 + SIGPIPE, as `head` users expect");
 }
+
+#[test]
+fn tier_up_after_takes_a_count_or_never() {
+    let tailvm = "benches/programs/wasm/tailvm.wasm";
+    // The checksum the interpreter's native build prints (benches/programs/expected.txt).
+    for after in ["1", "100", "never"] {
+        let o = kite(&["run", "--tier-up-after", after, tailvm, "--invoke", "run_ops"]);
+        assert!(o.status.success(), "{after}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "7427308886016022094\n", "{after}");
+    }
+    for bad in ["0", "4294967296", "soon"] {
+        let o = kite(&["run", "--tier-up-after", bad, "examples/fib.wat"]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains("expected a number of calls"), "{bad}: {}", stderr(&o));
+    }
+}

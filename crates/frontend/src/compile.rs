@@ -10,6 +10,7 @@ use crate::facts::ModuleFacts;
 use crate::groups::TailGroups;
 use crate::isa::{IsaOptions, Target, build_isa};
 use crate::module::{FunctionInput, ModuleInfo, parse};
+use crate::tiering::GroupTier;
 use crate::translate::fused::{GROUP_NAMESPACE, entry_stub, translate_group};
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
 use crate::trap::TrapKind;
@@ -34,6 +35,9 @@ pub struct CompileOptions {
     pub keep_text: bool,
     /// Compile on all cores.
     pub parallel: bool,
+    /// Compile fused groups to profile their indirect tail calls and call the runtime to tier
+    /// up (see `tiering`).
+    pub tier_up: bool,
 }
 
 impl Default for CompileOptions {
@@ -44,6 +48,7 @@ impl Default for CompileOptions {
             convention: &crate::cc::Baseline,
             keep_text: false,
             parallel: true,
+            tier_up: false,
         }
     }
 }
@@ -112,6 +117,9 @@ pub struct CompiledGroup {
     pub len: u32,
     /// (start, end, function index), relative to `offset`, sorted, covering the whole function.
     pub members: Vec<(u32, u32, u32)>,
+    /// Its indirect tail calls' `br_table`s in translation order: each one's number of table
+    /// elements. Profiles are laid out by them (see `tiering`).
+    pub sites: Vec<u32>,
     pub clif: Option<String>,
     pub disasm: Option<String>,
 }
@@ -171,34 +179,62 @@ impl CompiledModule {
     }
 }
 
+/// A module parsed, with the facts that translating any part of it reads.
+pub(crate) struct Analysis {
+    pub isa: OwnedTargetIsa,
+    pub info: ModuleInfo,
+    pub facts: ModuleFacts,
+    /// Fused tail-call groups (none unless the convention fuses).
+    pub groups: TailGroups,
+    pub offsets: VMOffsets,
+    pub context_prefix: Option<u32>,
+}
+
+impl Analysis {
+    /// Parses and validates the module's sections, and gathers its facts and groups; returns
+    /// the function bodies apart, still to validate.
+    pub fn new<'d>(bytes: &'d [u8], options: &CompileOptions) -> Result<(Analysis, Vec<FunctionInput<'d>>)> {
+        let isa = options.build_isa()?;
+        let parsed = parse(bytes)?;
+        let info = parsed.info;
+        let facts = ModuleFacts::gather(&info, &parsed.bodies);
+        let groups = if options.convention.fuses() {
+            TailGroups::find(&info, &facts, &parsed.bodies)
+        } else {
+            TailGroups::default()
+        };
+        let offsets = VMOffsets::new(&info, facts.dispatch_arrays.len() as u32, groups.groups.len() as u32);
+        // With the context in the pinned register and a memory of its own, the instance's
+        // `VMContext` goes just below that memory, and the context is the memory's base.
+        let context_prefix = (options.convention.pinned_context()
+            && info.num_imported_memories == 0
+            && !info.memories.is_empty())
+        .then(|| offsets.size().next_multiple_of(CONTEXT_PREFIX_ALIGN));
+        let analysis = Analysis { isa, info, facts, groups, offsets, context_prefix };
+        Ok((analysis, parsed.bodies))
+    }
+
+    pub fn env<'a>(&'a self, options: &CompileOptions, tier: GroupTier<'a>, far_calls: bool) -> FuncEnv<'a> {
+        FuncEnv {
+            info: &self.info,
+            context_prefix: self.context_prefix,
+            facts: &self.facts,
+            groups: &self.groups,
+            offsets: &self.offsets,
+            cc: options.convention,
+            isa: &*self.isa,
+            tier,
+            far_calls,
+        }
+    }
+}
+
 /// Parses, validates, translates and compiles a whole module.
 pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<CompiledModule> {
-    let isa = options.build_isa()?;
-    let parsed = parse(bytes)?;
-    let info = parsed.info;
-    let facts = ModuleFacts::gather(&info, &parsed.bodies);
-    let groups = if options.convention.fuses() {
-        TailGroups::find(&info, &facts, &parsed.bodies)
-    } else {
-        TailGroups::default()
-    };
-    let offsets = VMOffsets::new(&info, facts.dispatch_arrays.len() as u32);
-    // With the context in the pinned register and a memory of its own, the instance's
-    // `VMContext` goes just below that memory, and the context is the memory's base.
-    let context_prefix =
-        (options.convention.pinned_context() && info.num_imported_memories == 0 && !info.memories.is_empty())
-            .then(|| offsets.size().next_multiple_of(CONTEXT_PREFIX_ALIGN));
-    let env = FuncEnv {
-        info: &info,
-        context_prefix,
-        facts: &facts,
-        groups: &groups,
-        offsets: &offsets,
-        cc: options.convention,
-        isa: &*isa,
-    };
-
-    let (compiled, compiled_groups) = compile_bodies(&env, parsed.bodies, options)?;
+    let (analysis, bodies) = Analysis::new(bytes, options)?;
+    let tier = if options.tier_up { GroupTier::Profiling } else { GroupTier::Plain };
+    let env = analysis.env(options, tier, false);
+    let (compiled, compiled_groups) = compile_bodies(&env, bodies, options)?;
     let mut blob = CodeBlob::default();
     let mut functions = Vec::with_capacity(compiled.len());
     for (func_index, piece) in compiled {
@@ -207,17 +243,25 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         functions.push(CompiledFunction { func_index, offset, len, clif: piece.clif, disasm: piece.disasm });
     }
     let mut group_code = Vec::with_capacity(compiled_groups.len());
-    for piece in compiled_groups {
+    for (piece, sites) in compiled_groups {
         let len = piece.blob.code.len() as u32;
         let members = member_ranges(&piece.srclocs, len);
         let offset = blob.append(piece.blob);
-        group_code.push(CompiledGroup { offset, len, members, clif: piece.clif, disasm: piece.disasm });
+        group_code.push(CompiledGroup {
+            offset,
+            len,
+            members,
+            sites,
+            clif: piece.clif,
+            disasm: piece.disasm,
+        });
     }
     for reloc in &mut blob.relocs {
         if let RelocTarget::Group(g) = reloc.target {
             reloc.target = RelocTarget::Offset(group_code[g as usize].offset);
         }
     }
+    let Analysis { isa, info, facts, groups, offsets, context_prefix } = analysis;
     let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
         let mut stub = |kind| -> Result<u32> {
             let (piece, ..) =
@@ -247,12 +291,12 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
 }
 
 /// One compiled function, with what `kite compile` and backtraces may want of it.
-struct Piece {
-    blob: CodeBlob,
-    clif: Option<String>,
-    disasm: Option<String>,
+pub(crate) struct Piece {
+    pub blob: CodeBlob,
+    pub clif: Option<String>,
+    pub disasm: Option<String>,
     /// (start, end, source location) of the code, sorted; locations are set only in groups.
-    srclocs: Vec<(u32, u32, u32)>,
+    pub srclocs: Vec<(u32, u32, u32)>,
 }
 
 /// A unit of compilation work.
@@ -267,7 +311,8 @@ enum Work<'d> {
 
 enum Done {
     Function(usize, u32, Piece),
-    Group(u32, Piece),
+    /// A group's code and its `br_table` sites.
+    Group(u32, Piece, Vec<u32>),
 }
 
 /// Compiles every defined function (or its entry stub) and every fused group, on all cores.
@@ -277,7 +322,7 @@ fn compile_bodies(
     env: &FuncEnv<'_>,
     bodies: Vec<FunctionInput<'_>>,
     options: &CompileOptions,
-) -> Result<(Vec<(u32, Piece)>, Vec<Piece>)> {
+) -> Result<(Vec<(u32, Piece)>, Vec<(Piece, Vec<u32>)>)> {
     let count = bodies.len();
     let mut group_inputs: Vec<Vec<FunctionInput<'_>>> =
         env.groups.groups.iter().map(|_| Vec::new()).collect();
@@ -333,12 +378,12 @@ fn compile_bodies(
         });
     }
     let mut functions: Vec<Option<(u32, Piece)>> = (0..count).map(|_| None).collect();
-    let mut groups: Vec<Option<Piece>> = env.groups.groups.iter().map(|_| None).collect();
+    let mut groups: Vec<Option<(Piece, Vec<u32>)>> = env.groups.groups.iter().map(|_| None).collect();
     let mut first_error = None;
     for (first_function, result) in results.into_inner().expect("results") {
         match result {
             Ok(Done::Function(slot, func_index, piece)) => functions[slot] = Some((func_index, piece)),
-            Ok(Done::Group(g, piece)) => groups[g as usize] = Some(piece),
+            Ok(Done::Group(g, piece, sites)) => groups[g as usize] = Some((piece, sites)),
             // The error of the earliest function wins, so messages do not depend on threads.
             Err(e) => {
                 if first_error.as_ref().is_none_or(|(at, _)| first_function < *at) {
@@ -375,15 +420,16 @@ fn compile_unit(
             Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
         }
         Work::Group(g, inputs) => {
-            translate_group(env, g, inputs, tctx, &mut func)?;
-            Ok(Done::Group(g, compile_piece(env.isa, func, keep_text, &format!("fused group {g}"))?))
+            let sites = translate_group(env, g, inputs, tctx, &mut func)?;
+            let piece = compile_piece(env.isa, func, keep_text, &format!("fused group {g}"))?;
+            Ok(Done::Group(g, piece, sites))
         }
     }
 }
 
 /// The members' ranges of a group function's code, from its source locations (a member's
 /// index): each range runs to the start of the next, so every byte has an owner.
-fn member_ranges(srclocs: &[(u32, u32, u32)], len: u32) -> Vec<(u32, u32, u32)> {
+pub(crate) fn member_ranges(srclocs: &[(u32, u32, u32)], len: u32) -> Vec<(u32, u32, u32)> {
     let mut ranges: Vec<(u32, u32, u32)> = Vec::new();
     for &(start, _, func) in srclocs {
         match ranges.last_mut() {
@@ -409,7 +455,12 @@ pub fn compile_function(
     Ok((piece.blob, piece.clif, piece.disasm))
 }
 
-fn compile_piece(isa: &dyn TargetIsa, func: Function, keep_text: bool, name: &str) -> Result<Piece> {
+pub(crate) fn compile_piece(
+    isa: &dyn TargetIsa,
+    func: Function,
+    keep_text: bool,
+    name: &str,
+) -> Result<Piece> {
     let clif = keep_text.then(|| func.display().to_string());
     let names = func.params.user_named_funcs().clone();
     let mut ctx = Context::for_function(func);

@@ -2,7 +2,8 @@
 //!
 //! It owns parsing and validation ([`module`]), translation of function bodies to Cranelift IR
 //! (`translate`, one module per instruction family), the calling conventions ([`cc`]), the
-//! contract with the runtime ([`vmctx`], [`trap`]) and compilation ([`compile`]).
+//! contract with the runtime ([`vmctx`], [`trap`]), compilation ([`compile`]) and the
+//! recompilation of fused groups on a profile ([`tiering`]).
 //!
 //! It must never depend on the runtime: it produces code and tables, and the runtime's
 //! `#[repr(C)]` structs are checked against [`vmctx`], not the other way round.
@@ -14,6 +15,7 @@ pub mod facts;
 pub mod groups;
 pub mod isa;
 pub mod module;
+pub mod tiering;
 pub mod trampoline;
 mod translate;
 pub mod trap;

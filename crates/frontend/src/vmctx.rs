@@ -20,6 +20,7 @@
 //! | ... | `[u64; defined globals]` |
 //! | ... | `[VMFuncRef; functions]`: code, context and type id of every function |
 //! | ... | `[*const *const u8; dispatch arrays]`: code pointers of a static table, per type |
+//! | ... | `[VMGroup; fused groups]`: where each group's code is now, and its profile |
 //!
 //! Memories and tables are always reached through a pointer, defined or imported alike: their
 //! definitions live in the store, where importers and the embedder find them too. Hot paths do
@@ -62,6 +63,17 @@ pub mod table_definition {
     pub const SIZE: u32 = 16;
 }
 
+/// `VMGroup`: one fused group's state in an instance. Entry stubs jump to `CODE`, which tiering
+/// moves from the first, profiling, compilation to the recompiled one. Profiling code counts
+/// down `COUNTDOWN` at each indirect tail call and calls `Builtin::TierUp` when it reaches zero;
+/// `COUNTERS` points to the counts of (site, element) the recompilation reads.
+pub mod group {
+    pub const CODE: u32 = 0;
+    pub const COUNTDOWN: u32 = 8;
+    pub const COUNTERS: u32 = 16;
+    pub const SIZE: u32 = 24;
+}
+
 /// The layout of one module's `VMContext`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VMOffsets {
@@ -72,12 +84,13 @@ pub struct VMOffsets {
     defined_globals: u32,
     funcrefs: u32,
     dispatch_arrays: u32,
+    groups: u32,
     size: u32,
     num_imported_globals: u32,
 }
 
 impl VMOffsets {
-    pub fn new(info: &ModuleInfo, num_dispatch_arrays: u32) -> Self {
+    pub fn new(info: &ModuleInfo, num_dispatch_arrays: u32, num_groups: u32) -> Self {
         let align8 = |x: u32| (x + 7) & !7;
         let num_types = info.types.len() as u32;
         let imp_glob = info.num_imported_globals;
@@ -89,7 +102,8 @@ impl VMOffsets {
         let defined_globals = imported_globals + 8 * imp_glob;
         let funcrefs = defined_globals + 8 * def_glob;
         let dispatch_arrays = funcrefs + funcref::SIZE * info.funcs.len() as u32;
-        let size = dispatch_arrays + 8 * num_dispatch_arrays;
+        let groups = dispatch_arrays + 8 * num_dispatch_arrays;
+        let size = groups + group::SIZE * num_groups;
         VMOffsets {
             memory_bases,
             memories,
@@ -98,6 +112,7 @@ impl VMOffsets {
             defined_globals,
             funcrefs,
             dispatch_arrays,
+            groups,
             size,
             num_imported_globals: imp_glob,
         }
@@ -144,6 +159,11 @@ impl VMOffsets {
     pub fn dispatch_array(&self, index: u32) -> u32 {
         self.dispatch_arrays + 8 * index
     }
+
+    /// Fused group `index`'s `VMGroup`.
+    pub fn group(&self, index: u32) -> u32 {
+        self.groups + group::SIZE * index
+    }
 }
 
 /// Runtime functions called from generated code, through the table at `VMCTX_BUILTINS`.
@@ -171,10 +191,12 @@ pub enum Builtin {
     TableInit,
     /// `(segment)`
     ElemDrop,
+    /// `(group)`: recompiles fused group `group` from its profile (see `group`).
+    TierUp,
 }
 
 impl Builtin {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub const ALL: [Builtin; Builtin::COUNT] = [
         Builtin::MemoryGrow,
         Builtin::MemoryFill,
@@ -186,6 +208,7 @@ impl Builtin {
         Builtin::TableCopy,
         Builtin::TableInit,
         Builtin::ElemDrop,
+        Builtin::TierUp,
     ];
 
     pub fn index(self) -> usize {
@@ -199,7 +222,7 @@ impl Builtin {
             Builtin::MemoryGrow => &[I32, I32],
             Builtin::MemoryFill => &[I32, I32, I32, I32],
             Builtin::MemoryCopy | Builtin::MemoryInit => &[I32, I32, I32, I32, I32],
-            Builtin::DataDrop | Builtin::ElemDrop => &[I32],
+            Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp => &[I32],
             Builtin::TableGrow => &[I32, I64, I32],
             Builtin::TableFill => &[I32, I32, I64, I32],
             Builtin::TableCopy | Builtin::TableInit => &[I32, I32, I32, I32, I32],
@@ -207,6 +230,6 @@ impl Builtin {
     }
 
     pub fn returns_value(self) -> bool {
-        !matches!(self, Builtin::DataDrop | Builtin::ElemDrop)
+        !matches!(self, Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp)
     }
 }

@@ -19,6 +19,7 @@ pub struct Builtins {
     table_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     table_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     elem_drop: unsafe extern "C" fn(*mut u8, u32),
+    tier_up: unsafe extern "C" fn(*mut u8, u32),
 }
 
 pub static BUILTINS: Builtins = Builtins {
@@ -32,6 +33,7 @@ pub static BUILTINS: Builtins = Builtins {
     table_copy,
     table_init,
     elem_drop,
+    tier_up: crate::tiering::tier_up_builtin,
 };
 
 const OK: u32 = 0;
@@ -214,6 +216,7 @@ mod tests {
             (Builtin::TableCopy, offset_of!(Builtins, table_copy)),
             (Builtin::TableInit, offset_of!(Builtins, table_init)),
             (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
+            (Builtin::TierUp, offset_of!(Builtins, tier_up)),
         ];
         assert_eq!(offsets.len(), Builtin::COUNT);
         for (builtin, offset) in offsets {

@@ -64,11 +64,11 @@ unsafe impl Send for CodeMemory {}
 unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
-    /// Publishes `blob`, resolving calls to `Func(i)` at `func_offsets(i)` within the blob.
-    /// `functions` names the code ranges for backtraces.
+    /// Publishes `blob`, resolving calls to `Func(i)` at `func_address(base, i)`, where `base`
+    /// is where the blob landed. `functions` names the code ranges for backtraces.
     pub fn publish(
         blob: &CodeBlob,
-        func_offset: impl Fn(u32) -> Option<u32>,
+        func_address: impl Fn(*const u8, u32) -> Option<usize>,
         functions: Vec<(u32, u32, String)>,
     ) -> Result<CodeMemory> {
         let page = sys::page_size();
@@ -87,8 +87,7 @@ impl CodeMemory {
         for reloc in &blob.relocs {
             let target = match reloc.target {
                 RelocTarget::Func(index) => {
-                    let offset = func_offset(index).context("relocation to an unknown function")?;
-                    ptr as usize + offset as usize
+                    func_address(ptr, index).context("relocation to an unknown function")?
                 }
                 RelocTarget::LibCall(libcall) => libcall_address(libcall)?,
                 RelocTarget::Offset(offset) => ptr as usize + offset as usize,

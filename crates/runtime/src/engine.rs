@@ -19,7 +19,12 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) verify: bool,
     pub(crate) parallel_compilation: bool,
+    pub(crate) tier_up_after: Option<u32>,
 }
+
+/// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
+/// milliseconds of an interpreter's time, against the tens that recompiling its group costs.
+pub const DEFAULT_TIER_UP_AFTER: u32 = 1_000_000;
 
 /// `fused` is the default: on tail-calling code it is the fastest (several times faster than
 /// `baseline`, and faster than `wide`), and elsewhere the three are within the noise of one run
@@ -33,6 +38,7 @@ impl Default for Config {
             max_wasm_stack: 1 << 20,
             verify: cfg!(debug_assertions),
             parallel_compilation: true,
+            tier_up_after: Some(DEFAULT_TIER_UP_AFTER),
         }
     }
 }
@@ -79,6 +85,14 @@ impl Config {
         self
     }
 
+    /// Under `fused`: recompile a group of functions that tail-call each other after it has
+    /// made this many indirect tail calls, each call site testing first where it went most
+    /// often (`kite_frontend::tiering`). `None` compiles groups once, without profiling.
+    pub fn tier_up_after(&mut self, calls: Option<u32>) -> &mut Self {
+        self.tier_up_after = calls;
+        self
+    }
+
     /// The frontend's options for compiling under this config for `target`.
     pub fn compile_options_for(&self, target: Target) -> CompileOptions {
         self.compile_options(target, false)
@@ -91,6 +105,7 @@ impl Config {
             convention: self.convention,
             keep_text,
             parallel: self.parallel_compilation,
+            tier_up: self.tier_up_after.is_some() && self.convention.fuses(),
         }
     }
 }
@@ -186,7 +201,7 @@ impl Engine {
         let entry_offset = blob.append(entry);
         let host_offset = blob.append(host);
         blob.traps.sort_by_key(|t| t.offset);
-        let code = CodeMemory::publish(&blob, |_| None, vec![]).context("publishing trampolines")?;
+        let code = CodeMemory::publish(&blob, |_, _| None, vec![]).context("publishing trampolines")?;
         // SAFETY: the entry trampoline was compiled with exactly this C signature.
         let entry = unsafe {
             std::mem::transmute::<*const u8, EntryTrampoline>(code.base().add(entry_offset as usize))

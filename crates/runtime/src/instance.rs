@@ -44,6 +44,8 @@ pub(crate) struct InstanceData {
     pub dropped_data: Vec<bool>,
     /// Code pointers of static tables, one array per (table, type) called through.
     dispatch_arrays: Vec<Box<[usize]>>,
+    /// Per fused group, its profile (empty unless profiling).
+    pub group_counters: Vec<crate::tiering::Counters>,
     pub store: *mut StoreOpaque,
 }
 
@@ -71,7 +73,7 @@ impl InstanceData {
         unsafe { &mut *self.store }
     }
 
-    fn write<T>(&mut self, offset: u32, value: T) {
+    pub(crate) fn write<T>(&mut self, offset: u32, value: T) {
         // SAFETY: offsets come from the module's VMOffsets, within the allocation.
         unsafe { self.vmctx.add(offset as usize).cast::<T>().write(value) }
     }
@@ -169,6 +171,7 @@ impl Instance {
             elements: vec![],
             dropped_data: vec![true; info.data.len()],
             dispatch_arrays: vec![],
+            group_counters: vec![],
             store: &mut inner.opaque,
         });
         let data_ptr: *mut InstanceData = &mut *data;
@@ -178,6 +181,8 @@ impl Instance {
         for (i, id) in module.type_ids().iter().enumerate() {
             data.write(offsets.type_id(i as u32), *id);
         }
+        let budget = inner.opaque.engine.config().tier_up_after;
+        data.group_counters = crate::tiering::init_groups(&mut data, budget);
         inner.opaque.instances.push(data);
 
         // Imports come in module order, kinds interleaved; sort them into their index spaces.

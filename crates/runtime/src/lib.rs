@@ -2,7 +2,8 @@
 //!
 //! It owns everything that exists while Wasm runs: executable memory ([`code_memory`]), linear
 //! memories on guard-page reservations, tables, globals, instances, the builtins generated code
-//! calls, traps (signal handlers and `setjmp`/`longjmp`, in [`traps`]), and the API in the spirit
+//! calls, the recompilation of fused groups on their profile (`tiering`), traps (signal
+//! handlers and `setjmp`/`longjmp`, in [`traps`]), and the API in the spirit
 //! of Wasmtime's: [`Engine`], [`Module`], [`Store`], [`Linker`], [`Instance`], [`Func`].
 //!
 //! ```
@@ -34,11 +35,12 @@ mod module;
 mod store;
 mod sys;
 mod table;
+mod tiering;
 pub mod traps;
 mod values;
 pub mod vm;
 
-pub use engine::{Config, Engine};
+pub use engine::{Config, DEFAULT_TIER_UP_AFTER, Engine};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Instance, LinkError};

@@ -2,6 +2,7 @@
 
 use crate::code_memory::CodeMemory;
 use crate::engine::Engine;
+use crate::tiering::GroupTiers;
 use anyhow::{Context, Result};
 use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
 use std::path::Path;
@@ -21,6 +22,7 @@ struct ModuleInner {
     compiled: CompiledModule,
     code: CodeMemory,
     type_ids: Vec<u32>,
+    tiers: GroupTiers,
 }
 
 /// A WebAssembly module compiled for the engine's host. Cheap to clone.
@@ -63,11 +65,17 @@ impl Module {
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
             &compiled.blob,
-            |func| compiled.functions.get(func.checked_sub(num_imported)? as usize).map(|f| f.offset),
+            |base, func| {
+                let f = compiled.functions.get(func.checked_sub(num_imported)? as usize)?;
+                Some(base as usize + f.offset as usize)
+            },
             functions,
         )?;
         let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
-        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), compiled, code, type_ids })))
+        let profiling =
+            engine.compile_options().tier_up && compiled.group_code.iter().any(|g| !g.sites.is_empty());
+        let tiers = GroupTiers::new(bytes, profiling, compiled.group_code.len());
+        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), compiled, code, type_ids, tiers })))
     }
 
     pub fn engine(&self) -> &Engine {
@@ -91,6 +99,30 @@ impl Module {
         let f = self.0.compiled.defined_function(func_index);
         // SAFETY: the offset lies within the published code.
         unsafe { self.0.code.base().add(f.offset as usize) }
+    }
+
+    /// The code address of function `func_index`, if the module defines it.
+    pub(crate) fn defined_func_code(&self, func_index: u32) -> Option<usize> {
+        let defined = func_index.checked_sub(self.info().num_imported_funcs)?;
+        let f = self.0.compiled.functions.get(defined as usize)?;
+        Some(self.0.code.base() as usize + f.offset as usize)
+    }
+
+    /// The address of fused group `index`'s first code.
+    pub(crate) fn group_code(&self, index: u32) -> *const u8 {
+        let g = &self.0.compiled.group_code[index as usize];
+        // SAFETY: the offset lies within the published code.
+        unsafe { self.0.code.base().add(g.offset as usize) }
+    }
+
+    pub(crate) fn tiers(&self) -> &GroupTiers {
+        &self.0.tiers
+    }
+
+    /// The fused groups recompiled on a profile so far, by group index, with what each of
+    /// their indirect tail calls tests first (a table element, or nothing).
+    pub fn recompiled_groups(&self) -> Vec<(u32, Vec<Option<u32>>)> {
+        self.0.tiers.report()
     }
 
     /// The address of the trap stubs for null and mistyped dispatch-array entries.

@@ -10,10 +10,13 @@
 //! location, so traps and backtraces name the member, not the group.
 
 use super::calls::{StaticCall, static_dispatch};
-use super::{FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, translate_body};
+use super::{
+    FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, tiering, translate_body,
+};
 use crate::error::Result;
 use crate::groups::TailGroup;
 use crate::module::FunctionInput;
+use crate::tiering::GroupTier;
 use crate::trap::TrapKind;
 use cranelift_codegen::ir::{
     self, Function, InstBuilder, JumpTableData, SourceLoc, UserExternalName, UserFuncName, Value,
@@ -26,28 +29,37 @@ pub const GROUP_NAMESPACE: u32 = 1;
 
 /// The group being translated.
 pub(crate) struct GroupState<'a> {
+    index: u32,
+    tier: GroupTier<'a>,
     group: &'a TailGroup,
     /// Each member's block, taking its Wasm parameters.
     blocks: Vec<ir::Block>,
     /// Shared dispatch blocks by (table, type index): they take the element index, then the
     /// call's arguments.
     dispatch: HashMap<(u32, u32), ir::Block>,
+    /// The `br_table` sites so far, in translation order: each one's number of table elements.
+    /// Profiles are kept by site, so a recompilation sees the sites in the same order.
+    sites: Vec<u32>,
 }
 
-/// Translates group `index` (its members' bodies, in member order) into one function.
+/// Translates group `index` (its members' bodies, in member order) into one function. Returns
+/// its `br_table` sites: the number of table elements of each, in order.
 pub fn translate_group(
     env: &FuncEnv<'_>,
     index: u32,
     inputs: Vec<FunctionInput<'_>>,
     ctx: &mut TranslatorContext,
     func: &mut Function,
-) -> Result<()> {
+) -> Result<Vec<u32>> {
     let group = &env.groups.groups[index as usize];
     func.name = UserFuncName::user(GROUP_NAMESPACE, index);
     func.signature = env.cc.signature(&group.ty, env.isa);
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
     let (vmctx, context, slots) = enter(&mut b, env, &group.ty);
-    if group.makes_calls {
+    let tier = env.tier.for_group(group);
+    // Profiling code calls the runtime to tier up, which needs more than the margin below the
+    // stack limit that covers a function making no calls.
+    if group.makes_calls || tier == GroupTier::Profiling {
         check_stack(&mut b, vmctx);
     }
     let memory_bases = super::memory_bases(&mut b, env, vmctx, context);
@@ -80,7 +92,8 @@ pub fn translate_group(
     b.seal_block(bad_selector);
     b.ins().trap(TrapKind::Unreachable.code());
 
-    let state = GroupState { group, blocks: blocks.clone(), dispatch: HashMap::new() };
+    let state =
+        GroupState { index, tier, group, blocks: blocks.clone(), dispatch: HashMap::new(), sites: vec![] };
     let mut shared = Shared { memory_bases, group: Some(state), ..Shared::default() };
     let mut inputs = inputs;
     inputs.sort_by_key(|input| input.func_index);
@@ -95,11 +108,12 @@ pub fn translate_group(
     }
     b.seal_all_blocks();
     b.finalize(env.isa.frontend_config());
-    Ok(())
+    Ok(shared.group.map(|g| g.sites).unwrap_or_default())
 }
 
 /// The function a member's index names: it takes the member's own signature, like any
-/// function, and tail-calls the group function with the member's selector.
+/// function, and tail-calls the group function with the member's selector. When the group
+/// profiles, the group function is wherever the instance's `VMGroup` says: tiering moves it.
 pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContext, func: &mut Function) {
     let group_index = env.groups.group_of(env.info, func_index).expect("a member");
     let group = &env.groups.groups[group_index as usize];
@@ -108,7 +122,7 @@ pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContex
     func.name = UserFuncName::user(super::FUNC_NAMESPACE, func_index);
     func.signature = env.cc.signature(ty, env.isa);
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
-    let (_, context, params) = enter(&mut b, env, ty);
+    let (vmctx, context, params) = enter(&mut b, env, ty);
     let mut args: Vec<Option<Value>> = vec![None; group.ty.params.len()];
     for (slot, value) in group.slots[position].iter().zip(params) {
         args[*slot] = Some(value);
@@ -122,6 +136,13 @@ pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContex
         .collect();
     let call_args = env.cc.encode_args(&mut b, env.isa, &group.ty, context, None, &args);
     let signature = b.import_signature(env.cc.signature(&group.ty, env.isa));
+    if env.tier.for_group(group) == GroupTier::Profiling {
+        let slot = env.offsets.group(group_index) + crate::vmctx::group::CODE;
+        let code = b.ins().load(env.isa.pointer_type(), super::trusted(), vmctx, slot as i32);
+        b.ins().return_call_indirect(signature, code, &call_args);
+        b.finalize(env.isa.frontend_config());
+        return;
+    }
     let name = b.func.declare_imported_user_function(UserExternalName::new(GROUP_NAMESPACE, group_index));
     let callee = b.import_function(ir::ExtFuncData {
         name: ir::ExternalName::user(name),
@@ -230,6 +251,21 @@ fn br_table(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, elements: &[Eleme
     }
     let out_of_bounds = trap(t, TrapKind::UndefinedElement);
     let default = t.b.func.dfg.block_call(out_of_bounds, &[]);
+    let state = t.shared.group.as_mut().expect("in a group");
+    let (group, site, tier) = (state.index, state.sites.len(), state.tier);
+    let first_counter = crate::tiering::counters_len(&state.sites) as u32;
+    state.sites.push(elements.len() as u32);
+    match tier {
+        GroupTier::Plain => {}
+        GroupTier::Profiling => tiering::count(t, call, group, first_counter, elements.len() as u32),
+        GroupTier::Speculating(hot) => {
+            if let Some(Some(element)) = hot.get(site)
+                && let Some(Element::Member(block)) = elements.get(*element as usize)
+            {
+                tiering::speculate(t, call.index, *element, *block, &args_now);
+            }
+        }
+    }
     let jump_table = t.b.create_jump_table(JumpTableData::new(default, &calls));
     t.ins().br_table(call.index, jump_table);
     for (kind, block) in traps {

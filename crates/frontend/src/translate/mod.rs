@@ -13,6 +13,7 @@ pub(crate) mod fused;
 mod memory;
 mod numeric;
 mod tables;
+mod tiering;
 mod variables;
 
 use crate::cc::Convention;
@@ -45,6 +46,12 @@ pub struct FuncEnv<'m> {
     pub offsets: &'m VMOffsets,
     pub cc: &'m dyn Convention,
     pub isa: &'m dyn TargetIsa,
+    /// How fused groups are compiled: plain, profiling, or speculating on a profile.
+    pub tier: crate::tiering::GroupTier<'m>,
+    /// Set when the code goes somewhere of its own, away from the module's (a recompiled
+    /// group): calls to the module's functions then take absolute addresses, which reach
+    /// anywhere, instead of relative ones.
+    pub far_calls: bool,
 }
 
 /// Loads of the runtime's own data structures: aligned, and never trapping.
@@ -200,7 +207,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         let f = self.b.import_function(ir::ExtFuncData {
             name: ir::ExternalName::user(name),
             signature,
-            colocated: true,
+            colocated: !self.env.far_calls,
             patchable: false,
         });
         self.shared.func_refs.insert(func, f);

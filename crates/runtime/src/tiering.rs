@@ -1,0 +1,151 @@
+//! The runtime's half of tiering fused groups (see `kite_frontend::tiering`): each instance's
+//! `VMGroup`s and counters, the `TierUp` builtin, and the recompiled code, which a module keeps
+//! for all its instances.
+
+use crate::code_memory::CodeMemory;
+use crate::instance::InstanceData;
+use crate::module::Module;
+use anyhow::{Context, Result};
+use kite_frontend::tiering::{counters_len, recompile_group};
+use kite_frontend::vmctx::group;
+use std::sync::Mutex;
+
+/// A module's fused groups, as far as tiering has taken them.
+pub(crate) struct GroupTiers {
+    /// The module's bytes, to recompile from; `None` when no group profiles.
+    bytes: Option<Box<[u8]>>,
+    groups: Vec<Mutex<GroupCode>>,
+}
+
+enum GroupCode {
+    /// Only the first compilation, in the module's code.
+    First,
+    /// Recompiled on a profile, with what each site tests first.
+    Recompiled { code: CodeMemory, hot: Vec<Option<u32>> },
+    /// Recompiling failed: the group stays as it is. Never expected; kept so that a failure
+    /// costs one attempt and a slower program, not a trap.
+    Failed,
+}
+
+impl GroupTiers {
+    pub fn new(bytes: &[u8], profiling: bool, groups: usize) -> GroupTiers {
+        GroupTiers {
+            bytes: profiling.then(|| bytes.into()),
+            groups: (0..groups).map(|_| Mutex::new(GroupCode::First)).collect(),
+        }
+    }
+
+    /// Group `index`'s recompiled code, if it has been recompiled.
+    fn recompiled(&self, index: u32) -> Option<*const u8> {
+        match &*self.groups[index as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            GroupCode::Recompiled { code, .. } => Some(code.base()),
+            _ => None,
+        }
+    }
+
+    /// What each recompiled group's sites test first, by group index.
+    pub fn report(&self) -> Vec<(u32, Vec<Option<u32>>)> {
+        let mut report = vec![];
+        for (index, group) in self.groups.iter().enumerate() {
+            if let GroupCode::Recompiled { hot, .. } =
+                &*group.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+            {
+                report.push((index as u32, hot.clone()));
+            }
+        }
+        report
+    }
+}
+
+/// Group `index` recompiled on `counters`, or as recompiled before (by any instance).
+fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
+    let tiers = module.tiers();
+    let mut state = tiers.groups[index as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let GroupCode::First = *state {
+        *state = match recompile(module, index, counters) {
+            Ok((code, hot)) => GroupCode::Recompiled { code, hot },
+            Err(_) => GroupCode::Failed,
+        };
+    }
+    match &*state {
+        GroupCode::Recompiled { code, .. } => Some(code.base()),
+        _ => None,
+    }
+}
+
+fn recompile(module: &Module, index: u32, counters: &[u32]) -> Result<(CodeMemory, Vec<Option<u32>>)> {
+    let bytes = module.tiers().bytes.as_deref().context("the module's bytes were not kept")?;
+    let compiled = module.compiled();
+    let sites = &compiled.group_code[index as usize].sites;
+    let options = module.engine().compile_options();
+    // On a thread of its own: Cranelift needs more stack than Wasm code may have left.
+    let recompiled = std::thread::scope(|s| {
+        s.spawn(|| recompile_group(bytes, &options, index, sites, counters))
+            .join()
+            .map_err(|_| anyhow::anyhow!("recompiling panicked"))
+    })??;
+    let prefix = compiled.info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
+    let names = recompiled
+        .members
+        .iter()
+        .map(|(start, end, func)| {
+            (*start, *end, format!("{prefix}{}", compiled.info.func_display_name(*func)))
+        })
+        .collect();
+    let code = CodeMemory::publish(&recompiled.blob, |_, func| module.defined_func_code(func), names)?;
+    Ok((code, recompiled.hot))
+}
+
+/// One instance's profile of one group.
+pub(crate) type Counters = Box<[u32]>;
+
+/// Fills an instance's `VMGroup`s: each group starts in its recompiled code if the module has
+/// it, and otherwise in its first code, profiling with a budget of `budget` calls. Returns the
+/// instance's counters, which must live as long as it.
+pub(crate) fn init_groups(instance: &mut InstanceData, budget: Option<u32>) -> Vec<Counters> {
+    let module = instance.module.clone();
+    let compiled = module.compiled();
+    let mut all = Vec::with_capacity(compiled.group_code.len());
+    for (index, code) in compiled.group_code.iter().enumerate() {
+        let index = index as u32;
+        let profiling = budget.is_some() && module.tiers().bytes.is_some() && !code.sites.is_empty();
+        let (start, countdown, mut counters): (_, i64, Counters) = match module.tiers().recompiled(index) {
+            Some(recompiled) => (recompiled, i64::MAX, Box::default()),
+            None if profiling => (
+                module.group_code(index),
+                i64::from(budget.unwrap_or(u32::MAX)),
+                vec![0; counters_len(&code.sites)].into(),
+            ),
+            None => (module.group_code(index), i64::MAX, Box::default()),
+        };
+        let slot = compiled.offsets.group(index);
+        instance.write(slot + group::CODE, start);
+        instance.write(slot + group::COUNTDOWN, countdown);
+        instance.write(slot + group::COUNTERS, counters.as_mut_ptr());
+        all.push(counters);
+    }
+    all
+}
+
+/// The `TierUp` builtin: recompiles the group on this instance's profile (or takes the code
+/// another instance had recompiled) and points the instance at it. The budget goes to zero, so
+/// every call out of the first code tiers up and leaves: a first-code activation still on the
+/// stack moves to the new code at its next dispatch. If recompiling failed, the group stays in
+/// its first code and never asks again.
+pub(crate) unsafe extern "C" fn tier_up_builtin(vmctx: *mut u8, index: u32) {
+    // SAFETY: called from the code of `vmctx`'s instance.
+    let instance = unsafe { InstanceData::from_vmctx(vmctx) };
+    let module = instance.module.clone();
+    let counters = &instance.group_counters[index as usize];
+    // Nothing may unwind into generated code; a panic counts as a failure.
+    let recompile = std::panic::AssertUnwindSafe(|| tier_up(&module, index, counters));
+    let code = std::panic::catch_unwind(recompile).ok().flatten();
+    let slot = module.compiled().offsets.group(index);
+    match code {
+        Some(code) => {
+            instance.write(slot + group::CODE, code);
+            instance.write(slot + group::COUNTDOWN, 0i64);
+        }
+        None => instance.write(slot + group::COUNTDOWN, i64::MAX),
+    }
+}
