@@ -48,7 +48,7 @@ pub fn measure(root: &Path, runs: usize, with_wasmi: bool) -> Result<Vec<Dispatc
 fn call(runtime: Runtime, bytes: &[u8], n: i32) -> Result<(i32, Duration)> {
     match runtime {
         Runtime::Kite(cc) => {
-            let (mut store, instance) = kite_instance(cc, bytes)?;
+            let (mut store, instance) = kite_instance(cc, true, bytes)?;
             let run = instance.get_typed_func::<i32, i32>(&store, "run")?;
             let start = Instant::now();
             let sum = run.call(&mut store, n)?;

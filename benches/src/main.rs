@@ -74,6 +74,7 @@ fn main() -> Result<()> {
     let cases = read_cases(&programs)?;
     let mut runtimes = vec![Runtime::Native];
     runtimes.extend(kite_runtime::conventions().into_iter().map(Runtime::Kite));
+    runtimes.push(Runtime::KiteUntiered);
     runtimes.push(Runtime::Wasmtime);
     if !options.no_wasmi {
         runtimes.push(Runtime::Wasmi);

@@ -13,6 +13,8 @@ pub enum Runtime {
     Native,
     /// kite with the named calling convention.
     Kite(&'static str),
+    /// kite under `fused` with tiering off: what tiering adds.
+    KiteUntiered,
     Wasmtime,
     Wasmi,
     Node,
@@ -23,6 +25,7 @@ impl Runtime {
         match self {
             Runtime::Native => "native".into(),
             Runtime::Kite(cc) => format!("kite {cc}"),
+            Runtime::KiteUntiered => "kite fused untiered".into(),
             Runtime::Wasmtime => "wasmtime 48.0.8".into(),
             Runtime::Wasmi => "wasmi 2".into(),
             Runtime::Node => "node".into(),
@@ -128,8 +131,12 @@ fn prepare(runtime: Runtime, programs: &Path, case: &Case, runs: usize) -> Resul
 /// Compiles and instantiates, returning a closure that calls the entry once.
 fn compile(runtime: Runtime, bytes: &[u8], entry: &str) -> Result<Box<dyn FnMut() -> Result<i64>>> {
     Ok(match runtime {
-        Runtime::Kite(cc) => {
-            let (mut store, instance) = kite_instance(cc, bytes)?;
+        Runtime::Kite(_) | Runtime::KiteUntiered => {
+            let (cc, tiering) = match runtime {
+                Runtime::Kite(cc) => (cc, true),
+                _ => ("fused", false),
+            };
+            let (mut store, instance) = kite_instance(cc, tiering, bytes)?;
             let func = instance.get_typed_func::<(), i64>(&store, entry)?;
             Box::new(move || func.call(&mut store, ()))
         }
@@ -147,10 +154,18 @@ fn compile(runtime: Runtime, bytes: &[u8], entry: &str) -> Result<Box<dyn FnMut(
     })
 }
 
-/// An instance of a module with no imports under kite with calling convention `cc`.
-pub fn kite_instance(cc: &str, bytes: &[u8]) -> Result<(kite_runtime::Store<()>, kite_runtime::Instance)> {
+/// An instance of a module with no imports under kite with calling convention `cc`, and tiering
+/// as configured by default or off.
+pub fn kite_instance(
+    cc: &str,
+    tiering: bool,
+    bytes: &[u8],
+) -> Result<(kite_runtime::Store<()>, kite_runtime::Instance)> {
     let mut config = kite_runtime::Config::new();
     config.tail_cc(cc)?;
+    if !tiering {
+        config.tier_up_after(None);
+    }
     let engine = kite_runtime::Engine::new(&config)?;
     let module = kite_runtime::Module::new(&engine, bytes)?;
     let mut store = kite_runtime::Store::new(&engine, ());

@@ -59,7 +59,9 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
         md,
         "Each cell is the median of up to {runs} runs on one instance (fewer when a runtime is slow); \
          the runtimes take turns, one run each per round, so that slow phases of the machine fall on \
-         all of them alike (node runs all its runs in a process of its own)."
+         all of them alike (node runs all its runs in a process of its own). kite's default, `fused`, \
+         tiers up: the first run of a tail-calling interpreter profiles its dispatch and recompiles its \
+         handlers (first runs in their own table); `kite fused untiered` is `fused` without tiering."
     )
     .unwrap();
     writeln!(
@@ -93,7 +95,8 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
     }
 
     writeln!(md, "\n## kite relative to wasmtime 48.0.8 (below 1 is faster than wasmtime)\n").unwrap();
-    let kites: Vec<Runtime> = runtimes.iter().copied().filter(|r| matches!(r, Runtime::Kite(_))).collect();
+    let kites: Vec<Runtime> =
+        runtimes.iter().copied().filter(|r| matches!(r, Runtime::Kite(_) | Runtime::KiteUntiered)).collect();
     writeln!(md, "| program | {} |", kites.iter().map(|r| r.name()).collect::<Vec<_>>().join(" | ")).unwrap();
     writeln!(md, "|---|{}", "---:|".repeat(kites.len())).unwrap();
     for (case, row) in results {
@@ -103,6 +106,24 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
             .map(|r| median_of(row, *r).map_or("-".into(), |v| format!("{:.2}x", v / wasmtime)))
             .collect();
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
+    }
+
+    writeln!(md, "\n## kite fused: the first run, which profiles and tiers up, and the median (ms)\n")
+        .unwrap();
+    writeln!(md, "| program | first run | median | untiered median |").unwrap();
+    writeln!(md, "|---|---:|---:|---:|").unwrap();
+    for (case, row) in results {
+        let first = row.iter().find(|(r, _)| *r == Runtime::Kite("fused")).and_then(|(_, m)| m.runs.first());
+        let cell = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+        writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            case.label(),
+            cell(first.map(|d| ms(*d))),
+            cell(median_of(row, Runtime::Kite("fused"))),
+            cell(median_of(row, Runtime::KiteUntiered)),
+        )
+        .unwrap();
     }
 
     writeln!(md, "\n## Compile time (ms, compile and instantiate)\n").unwrap();
