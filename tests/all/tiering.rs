@@ -49,6 +49,14 @@ fn engine(tier_up_after: u32) -> Engine {
     Engine::new(&config).unwrap()
 }
 
+/// The VM's module under an engine that tiers up after `tier_up_after` calls, and an instance.
+fn vm(tier_up_after: u32) -> (Engine, Module, Store<()>, Instance) {
+    let engine = engine(tier_up_after);
+    let module = Module::new(&engine, VM).unwrap();
+    let (store, instance) = instantiate(&engine, &module);
+    (engine, module, store, instance)
+}
+
 fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
     let mut store = Store::new(engine, ());
     let instance = Linker::new(engine).instantiate(&mut store, module).unwrap();
@@ -62,9 +70,7 @@ fn run(store: &mut Store<()>, instance: Instance, pc: i32, count: i32) -> anyhow
 
 #[test]
 fn a_group_recompiles_on_its_profile_and_computes_the_same() {
-    let engine = engine(1000);
-    let module = Module::new(&engine, VM).unwrap();
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (_, module, mut store, instance) = vm(1000);
     assert_eq!(run(&mut store, instance, 0, 10).unwrap(), 10);
     assert!(module.recompiled_groups().is_empty(), "tiered up before its budget ran out");
     assert_eq!(run(&mut store, instance, 0, 100_000).unwrap(), 100_000);
@@ -76,9 +82,7 @@ fn a_group_recompiles_on_its_profile_and_computes_the_same() {
 
 #[test]
 fn traps_in_recompiled_code_keep_their_kind_and_backtrace() {
-    let engine = engine(1000);
-    let module = Module::new(&engine, VM).unwrap();
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (_, module, mut store, instance) = vm(1000);
     let error = run(&mut store, instance, 16, 100_000).unwrap_err();
     assert_eq!(module.recompiled_groups().len(), 1);
     let trap = error.downcast::<Trap>().unwrap();
@@ -95,9 +99,7 @@ fn traps_in_recompiled_code_keep_their_kind_and_backtrace() {
 
 #[test]
 fn new_instances_start_in_the_recompiled_code() {
-    let engine = engine(1000);
-    let module = Module::new(&engine, VM).unwrap();
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (engine, module, mut store, instance) = vm(1000);
     assert_eq!(run(&mut store, instance, 0, 5000).unwrap(), 5000);
     let recompiled = module.recompiled_groups();
     assert_eq!(recompiled.len(), 1);
@@ -111,9 +113,7 @@ fn new_instances_start_in_the_recompiled_code() {
 fn code_running_in_the_first_tier_moves_over_at_its_next_dispatch() {
     // The outer program's `nest` runs the inner one in a call, which tiers up while the outer
     // activation is still in the first code; the outer loop then goes on, in whichever code.
-    let engine = engine(1000);
-    let module = Module::new(&engine, VM).unwrap();
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (_, module, mut store, instance) = vm(1000);
     assert_eq!(run(&mut store, instance, 32, 3000).unwrap(), 5000 + 3000);
     assert_eq!(module.recompiled_groups().len(), 1);
     assert_eq!(run(&mut store, instance, 32, 3000).unwrap(), 5000 + 3000);

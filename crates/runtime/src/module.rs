@@ -96,9 +96,7 @@ impl Module {
 
     /// The code address of a defined function.
     pub(crate) fn func_code(&self, func_index: u32) -> *const u8 {
-        let f = self.0.compiled.defined_function(func_index);
-        // SAFETY: the offset lies within the published code.
-        unsafe { self.0.code.base().add(f.offset as usize) }
+        self.defined_func_code(func_index).expect("a defined function") as *const u8
     }
 
     /// The code address of function `func_index`, if the module defines it.
