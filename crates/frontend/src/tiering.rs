@@ -76,8 +76,6 @@ pub struct RecompiledGroup {
     pub members: Vec<(u32, u32, u32)>,
     /// What each site tests first.
     pub hot: Vec<Option<u32>>,
-    pub clif: Option<String>,
-    pub disasm: Option<String>,
 }
 
 /// Recompiles fused group `group` of the module in `bytes`, compiled before with `options`,
@@ -100,9 +98,9 @@ pub fn recompile_group(
         .collect();
     let mut func = Function::new();
     translate_group(&env, group, inputs, &mut TranslatorContext::default(), &mut func)?;
-    let piece = compile_piece(env.isa, func, options.keep_text, &format!("fused group {group}"))?;
+    let piece = compile_piece(env.isa, func, false, &format!("fused group {group}"))?;
     let members = member_ranges(&piece.srclocs, piece.blob.code.len() as u32);
-    Ok(RecompiledGroup { blob: piece.blob, members, hot, clif: piece.clif, disasm: piece.disasm })
+    Ok(RecompiledGroup { blob: piece.blob, members, hot })
 }
 
 #[cfg(test)]

@@ -54,14 +54,7 @@ impl Module {
 
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let compiled = kite_frontend::compile_module(bytes, &engine.compile_options())?;
-        let prefix = compiled.info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
-        let functions = compiled
-            .code_ranges()
-            .into_iter()
-            .map(|(start, end, func)| {
-                (start, end, format!("{prefix}{}", compiled.info.func_display_name(func)))
-            })
-            .collect();
+        let functions = named_ranges(&compiled.info, &compiled.code_ranges());
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
             &compiled.blob,
@@ -149,4 +142,13 @@ impl Module {
     pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
         self.info().exports.iter().map(|(name, index)| (name.as_str(), self.entity_type(*index)))
     }
+}
+
+/// Code ranges (start, end, function index) named as backtraces show them: `module!function`.
+pub(crate) fn named_ranges(info: &ModuleInfo, ranges: &[(u32, u32, u32)]) -> Vec<(u32, u32, String)> {
+    let prefix = info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
+    ranges
+        .iter()
+        .map(|(start, end, func)| (*start, *end, format!("{prefix}{}", info.func_display_name(*func))))
+        .collect()
 }

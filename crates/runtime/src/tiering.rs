@@ -4,11 +4,11 @@
 
 use crate::code_memory::CodeMemory;
 use crate::instance::InstanceData;
-use crate::module::Module;
+use crate::module::{Module, named_ranges};
 use anyhow::{Context, Result};
 use kite_frontend::tiering::{counters_len, recompile_group};
 use kite_frontend::vmctx::group;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// A module's fused groups, as far as tiering has taken them.
 pub(crate) struct GroupTiers {
@@ -35,9 +35,15 @@ impl GroupTiers {
         }
     }
 
+    /// Group `index`'s state. A panic while it was held (caught by the builtin) left it as it
+    /// was: nothing to repair.
+    fn lock(&self, index: usize) -> MutexGuard<'_, GroupCode> {
+        self.groups[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Group `index`'s recompiled code, if it has been recompiled.
     fn recompiled(&self, index: u32) -> Option<*const u8> {
-        match &*self.groups[index as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+        match &*self.lock(index as usize) {
             GroupCode::Recompiled { code, .. } => Some(code.base()),
             _ => None,
         }
@@ -46,10 +52,8 @@ impl GroupTiers {
     /// What each recompiled group's sites test first, by group index.
     pub fn report(&self) -> Vec<(u32, Vec<Option<u32>>)> {
         let mut report = vec![];
-        for (index, group) in self.groups.iter().enumerate() {
-            if let GroupCode::Recompiled { hot, .. } =
-                &*group.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-            {
+        for index in 0..self.groups.len() {
+            if let GroupCode::Recompiled { hot, .. } = &*self.lock(index) {
                 report.push((index as u32, hot.clone()));
             }
         }
@@ -60,7 +64,7 @@ impl GroupTiers {
 /// Group `index` recompiled on `counters`, or as recompiled before (by any instance).
 fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
     let tiers = module.tiers();
-    let mut state = tiers.groups[index as usize].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut state = tiers.lock(index as usize);
     if let GroupCode::First = *state {
         *state = match recompile(module, index, counters) {
             Ok((code, hot)) => GroupCode::Recompiled { code, hot },
@@ -84,14 +88,7 @@ fn recompile(module: &Module, index: u32, counters: &[u32]) -> Result<(CodeMemor
             .join()
             .map_err(|_| anyhow::anyhow!("recompiling panicked"))
     })??;
-    let prefix = compiled.info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
-    let names = recompiled
-        .members
-        .iter()
-        .map(|(start, end, func)| {
-            (*start, *end, format!("{prefix}{}", compiled.info.func_display_name(*func)))
-        })
-        .collect();
+    let names = named_ranges(&compiled.info, &recompiled.members);
     let code = CodeMemory::publish(&recompiled.blob, |_, func| module.defined_func_code(func), names)?;
     Ok((code, recompiled.hot))
 }
