@@ -64,6 +64,8 @@ const MEASURED: &[(&str, &str)] = &[
     ("matmul", "run"),
     ("sort", "run"),
     ("nbody", "run"),
+    ("wasm3", "run_fib"),
+    ("wasm3", "run_sieve"),
 ];
 
 fn main() -> Result<()> {

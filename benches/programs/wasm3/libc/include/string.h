@@ -1,0 +1,12 @@
+/* Minimal <string.h> for the freestanding wasm32 build of wasm3 (see ../libc.c). */
+#ifndef WASM3_SHIM_STRING_H
+#define WASM3_SHIM_STRING_H
+#include <stddef.h>
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+#endif
