@@ -56,6 +56,19 @@ pub enum CallConv {
     /// respective platform. It does not support tail-calls. It also
     /// does not support return values.
     PreserveAll,
+    /// kite's patch: the `tail` convention with more integer argument
+    /// registers and no callee-saved registers, in the spirit of clang's
+    /// `preserve_none`. Meant for functions that tail-call each other with
+    /// many live values (interpreter handlers): nothing is saved in a
+    /// prologue, and every allocatable register is clobbered by a call.
+    /// Implemented for x86-64 and AArch64 only.
+    ///
+    /// x86-64: integer arguments in rdi rsi rdx rcx r8 r9 r12 r13 r14 rbx
+    /// (rax, r10 and r11 stay free as scratch: the first result, the
+    /// indirect-call target and Cranelift's call-sequence temporary; r15 for
+    /// the pinned register); AArch64: x2-x7 and x10-x15 (x0 and x1 reserved
+    /// as in `tail`). Floats and results as in `tail`.
+    PreserveNone,
 }
 
 impl CallConv {
@@ -87,7 +100,7 @@ impl CallConv {
     /// Does this calling convention support tail calls?
     pub fn supports_tail_calls(&self) -> bool {
         match self {
-            CallConv::Tail => true,
+            CallConv::Tail | CallConv::PreserveNone => true,
             _ => false,
         }
     }
@@ -140,6 +153,7 @@ impl fmt::Display for CallConv {
             Self::Probestack => "probestack",
             Self::Winch => "winch",
             Self::PreserveAll => "preserve_all",
+            Self::PreserveNone => "preserve_none",
         })
     }
 }
@@ -156,6 +170,7 @@ impl str::FromStr for CallConv {
             "probestack" => Ok(Self::Probestack),
             "winch" => Ok(Self::Winch),
             "preserve_all" => Ok(Self::PreserveAll),
+            "preserve_none" => Ok(Self::PreserveNone),
             _ => Err(()),
         }
     }

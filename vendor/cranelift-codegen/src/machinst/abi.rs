@@ -1231,7 +1231,8 @@ impl<M: ABIMachineSpec> Callee<M> {
                 || call_conv == isa::CallConv::WindowsFastcall
                 || call_conv == isa::CallConv::AppleAarch64
                 || call_conv == isa::CallConv::Winch
-                || call_conv == isa::CallConv::PreserveAll,
+                || call_conv == isa::CallConv::PreserveAll
+                || call_conv == isa::CallConv::PreserveNone,
             "Unsupported calling convention: {call_conv:?}"
         );
 
@@ -1822,9 +1823,8 @@ impl<M: ABIMachineSpec> Callee<M> {
         let word_bits = M::word_bits() as usize;
 
         if is_tail_call {
-            debug_assert_eq!(
-                self.call_conv,
-                isa::CallConv::Tail,
+            debug_assert!(
+                self.call_conv.supports_tail_calls(),
                 "Can only do `return_call`s from within a `tail` calling convention function"
             );
         }
@@ -2137,7 +2137,7 @@ impl<M: ABIMachineSpec> Callee<M> {
         // after the register allocator has run and thus cannot have register allocator-inserted
         // references to SP offsets.)
 
-        let callee_pop_size = if callee_conv == isa::CallConv::Tail {
+        let callee_pop_size = if callee_conv.supports_tail_calls() {
             // The tail calling convention has callees pop stack arguments.
             stack_arg_space
         } else {

@@ -175,7 +175,7 @@ impl ABIMachineSpec for AArch64MachineDeps {
         // break our other invariants that the stack is always allocated in
         // 16-bytes chunks.
 
-        let mut next_xreg = if call_conv == isa::CallConv::Tail {
+        let mut next_xreg = if call_conv.supports_tail_calls() {
             // We reserve `x0` for the return area pointer. For simplicity, we
             // reserve it even when there is no return area pointer needed. This
             // also means that identity functions don't have to shuffle arguments to
@@ -199,6 +199,13 @@ impl ABIMachineSpec for AArch64MachineDeps {
         // 8 vector registers at once.
         let max_per_class_reg_vals = 8; // x0-x7 and v0-v7
         let mut remaining_reg_vals = 16;
+        // kite's patch: `preserve_none` arguments also take x10-x15 (x8 stays the return-area
+        // pointer, x9 the return-value temporary); floats as in `tail`.
+        let preserve_none_args =
+            call_conv == isa::CallConv::PreserveNone && args_or_rets == ArgsOrRets::Args;
+        if preserve_none_args {
+            remaining_reg_vals = 32;
+        }
 
         let ret_area_ptr = if add_ret_area_ptr {
             debug_assert_eq!(args_or_rets, ArgsOrRets::Args);
@@ -239,7 +246,7 @@ impl ABIMachineSpec for AArch64MachineDeps {
 
             if let ir::ArgumentPurpose::StructReturn = param.purpose {
                 assert!(
-                    call_conv != isa::CallConv::Tail,
+                    !call_conv.supports_tail_calls(),
                     "support for StructReturn parameters is not implemented for the `tail` \
                     calling convention yet",
                 );
@@ -339,6 +346,18 @@ impl ABIMachineSpec for AArch64MachineDeps {
             } else {
                 // Single Register parameters
                 let rc = rcs[0];
+                if preserve_none_args && rc == RegClass::Int && next_xreg < 14 {
+                    // x2-x7, then x10-x15.
+                    let hw = if next_xreg < 8 { next_xreg } else { next_xreg + 2 };
+                    args.push(ABIArg::reg(
+                        xreg(hw).to_real_reg().unwrap(),
+                        param.value_type,
+                        param.extension,
+                        param.purpose,
+                    ));
+                    next_xreg += 1;
+                    continue;
+                }
                 let next_reg = match rc {
                     RegClass::Int => &mut next_xreg,
                     RegClass::Float => &mut next_vreg,
@@ -713,7 +732,7 @@ impl ABIMachineSpec for AArch64MachineDeps {
             });
         }
 
-        if call_conv == isa::CallConv::Tail && frame_layout.tail_args_size > 0 {
+        if call_conv.supports_tail_calls() && frame_layout.tail_args_size > 0 {
             insts.extend(Self::gen_sp_reg_adjust(
                 frame_layout.tail_args_size.try_into().unwrap(),
             ));
@@ -1191,6 +1210,7 @@ impl ABIMachineSpec for AArch64MachineDeps {
             (isa::CallConv::Tail, true) => ALL_CLOBBERS,
             (isa::CallConv::Winch, true) => ALL_CLOBBERS,
             (isa::CallConv::Winch, false) => WINCH_CLOBBERS,
+            (isa::CallConv::PreserveNone, _) => ALL_CLOBBERS,
             // Note that "PreserveAll" actually preserves nothing at
             // the callsite if used for a `try_call`, because the
             // unwinder ABI for `try_call`s is still "no clobbered
@@ -1363,12 +1383,12 @@ impl AArch64MachineDeps {
             // the return address is decrypted.
             Some(if isa_flags.sign_return_address_with_bkey() {
                 match call_conv {
-                    isa::CallConv::Tail => APIKey::BZ,
+                    isa::CallConv::Tail | isa::CallConv::PreserveNone => APIKey::BZ,
                     _ => APIKey::BSP,
                 }
             } else {
                 match call_conv {
-                    isa::CallConv::Tail => APIKey::AZ,
+                    isa::CallConv::Tail | isa::CallConv::PreserveNone => APIKey::AZ,
                     _ => APIKey::ASP,
                 }
             })
@@ -1388,6 +1408,9 @@ fn is_reg_saved_in_prologue(
 ) -> bool {
     if call_conv == isa::CallConv::PreserveAll {
         return true;
+    }
+    if call_conv == isa::CallConv::PreserveNone {
+        return false;
     }
 
     // FIXME: We need to inspect whether a function is returning Z or P regs too.

@@ -98,6 +98,11 @@ impl ABIMachineSpec for Riscv64MachineDeps {
             isa::CallConv::Winch,
             "riscv64 does not support the 'winch' calling convention yet"
         );
+        assert_ne!(
+            call_conv,
+            isa::CallConv::PreserveNone,
+            "riscv64 does not support the 'preserve_none' calling convention (kite's patch)"
+        );
 
         // All registers that can be used as parameters or rets.
         // both start and end are included.

@@ -312,6 +312,11 @@ impl ABIMachineSpec for S390xMachineDeps {
             isa::CallConv::Winch,
             "s390x does not support the 'winch' calling convention yet"
         );
+        assert_ne!(
+            call_conv,
+            isa::CallConv::PreserveNone,
+            "s390x does not support the 'preserve_none' calling convention (kite's patch)"
+        );
 
         let mut next_gpr = 0;
         let mut next_fpr = 0;

@@ -99,7 +99,7 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         mut args: ArgsAccumulator,
     ) -> CodegenResult<(u32, Option<usize>)> {
         let is_fastcall = call_conv == CallConv::WindowsFastcall;
-        let is_tail = call_conv == CallConv::Tail;
+        let is_tail = call_conv.supports_tail_calls();
 
         let mut next_gpr = 0;
         let mut next_vreg = 0;
@@ -595,7 +595,7 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         frame_layout: &FrameLayout,
     ) -> SmallInstVec<Self::I> {
         // Emit return instruction.
-        let stack_bytes_to_pop = if call_conv == CallConv::Tail {
+        let stack_bytes_to_pop = if call_conv.supports_tail_calls() {
             frame_layout.tail_args_size
         } else {
             0
@@ -895,6 +895,7 @@ impl ABIMachineSpec for X64ABIMachineSpec {
             // Wasmtime).
             (isa::CallConv::PreserveAll, true) => ALL_CLOBBERS,
             (isa::CallConv::Winch, _) => ALL_CLOBBERS,
+            (isa::CallConv::PreserveNone, _) => ALL_CLOBBERS,
             (isa::CallConv::SystemV, _) => SYSV_CLOBBERS,
             (isa::CallConv::WindowsFastcall, false) => WINDOWS_CLOBBERS,
             (isa::CallConv::PreserveAll, _) => NO_CLOBBERS,
@@ -927,7 +928,7 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         let mut regs: Vec<Writable<RealReg>> = match call_conv {
             // The `winch` calling convention doesn't have any callee-save
             // registers.
-            CallConv::Winch => vec![],
+            CallConv::Winch | CallConv::PreserveNone => vec![],
             CallConv::Fast | CallConv::SystemV | CallConv::Tail => regs
                 .iter()
                 .cloned()
@@ -1035,6 +1036,13 @@ fn get_intreg_for_arg(call_conv: CallConv, idx: usize, arg_idx: usize) -> Option
         (1, true) => Some(regs::rdx()),
         (2, true) => Some(regs::r8()),
         (3, true) => Some(regs::r9()),
+        _ if call_conv == CallConv::PreserveNone => match i {
+            6 => Some(regs::r12()),
+            7 => Some(regs::r13()),
+            8 => Some(regs::r14()),
+            9 => Some(regs::rbx()),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -1069,7 +1077,7 @@ fn get_intreg_for_retval(
     is_last: bool,
 ) -> Option<Reg> {
     match call_conv {
-        CallConv::Tail => match intreg_idx {
+        CallConv::Tail | CallConv::PreserveNone => match intreg_idx {
             0 => Some(regs::rax()),
             1 => Some(regs::rcx()),
             2 => Some(regs::rdx()),
@@ -1103,7 +1111,7 @@ fn get_intreg_for_retval(
 
 fn get_fltreg_for_retval(call_conv: CallConv, fltreg_idx: usize, is_last: bool) -> Option<Reg> {
     match call_conv {
-        CallConv::Tail => match fltreg_idx {
+        CallConv::Tail | CallConv::PreserveNone => match fltreg_idx {
             0 => Some(regs::xmm0()),
             1 => Some(regs::xmm1()),
             2 => Some(regs::xmm2()),
