@@ -1,16 +1,24 @@
-//! `wide`: many registers for tail-calling code, on stock Cranelift.
+//! `wide`: many registers for tail-calling code.
 //!
 //! Cranelift's `tail` convention passes 6 integer arguments in registers (x86-64: rdi rsi rdx rcx
-//! r8 r9; AArch64: x2-x7) and 8 floats (xmm0-7 / v0-7). `baseline` spends one integer register on
-//! the context, so a handler with 11 `i32` parameters moves 6 of them through the stack on every
-//! dispatch. `wide` instead:
+//! r8 r9; AArch64: x2-x7) and 8 floats (xmm0-7 / v0-7), and a function that needs more than the
+//! caller-saved registers saves callee-saved ones in its prologue. `baseline` also spends one
+//! integer register on the context, so a handler with 11 `i32` parameters moves 6 of them
+//! through the stack on every dispatch. `wide` instead:
 //!
+//! - uses `preserve_none`, a convention kite adds to Cranelift (`vendor/cranelift-codegen`, see
+//!   `docs/calling-conventions.md`): `tail` with 10 integer argument registers on x86-64 (rdi rsi
+//!   rdx rcx r8 r9 r12 r13 r14 rbx) and 12 on AArch64 (x2-x7, x10-x15), and no callee-saved
+//!   registers at all, so a handler neither saves registers nor reloads state it was passed;
 //! - passes no context: the callee's `VMContext` lives in the pinned register (r15 / x21), which
 //!   Cranelift never allocates. A call to a function of the same instance leaves it alone; a call
 //!   through a funcref sets it, and restores the caller's after the call returns. The host entry
-//!   trampoline saves and restores the host's value, since the register is callee-saved there.
-//! - carries the integer parameters past the sixth in float registers, bit for bit (`bitcast`
-//!   i32->f32, i64->f64): 6 + 8 = 14 register lanes, minus the Wasm float parameters.
+//!   trampoline saves and restores the host's value, since the register is callee-saved there
+//!   (the host's other callee-saved registers are saved by the trampoline's own prologue, since
+//!   a call to a `preserve_none` function clobbers them all);
+//! - carries integer parameters past the integer registers in float registers, bit for bit
+//!   (`bitcast` i32->f32, i64->f64): 10 + 8 = 18 register lanes on x86-64, minus the Wasm float
+//!   parameters.
 //!
 //! Results travel as in `baseline`.
 //!
@@ -30,15 +38,16 @@ use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Opcode, Signatu
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 
-/// How many integer parameters travel in integer registers. Cranelift's `tail` convention has 6
-/// integer argument registers on both x86-64 and AArch64, but x86-64 has only 9 caller-saved
-/// general registers in all: with 6 holding parameters, a handler has 3 left for its own work
-/// and starts saving callee-saved ones. Leaving one argument register free is cheaper there.
-/// AArch64 has caller-saved registers to spare (x8-x17).
+/// How many integer parameters travel in integer registers: all of `preserve_none`'s integer
+/// argument registers. With no callee-saved registers, a handler's scratch registers are every
+/// allocatable one its parameters leave: on x86-64 that is rax, r10 and r11 once ten parameters
+/// are in place (13 allocatable in all, r15 being pinned), which an 11-word handler's work
+/// needs; an eleventh argument register there made the register allocator spill a parameter
+/// to the stack and back instead. AArch64 has registers to spare.
 fn int_lanes(isa: &dyn TargetIsa) -> usize {
     match isa.triple().architecture {
-        target_lexicon::Architecture::X86_64 => 5,
-        _ => 6,
+        target_lexicon::Architecture::X86_64 => 10,
+        _ => 12,
     }
 }
 
@@ -122,7 +131,7 @@ impl Convention for Wide {
         if self.fuse {
             "wide, and functions that tail-call each other compiled as one function: member tail calls are jumps"
         } else {
-            "context in the pinned register; integers beyond the integer argument registers ride in float registers"
+            "preserve_none (many integer argument registers, none callee-saved); context in the pinned register; surplus integers ride in float registers"
         }
     }
 
@@ -139,7 +148,7 @@ impl Convention for Wide {
     }
 
     fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
-        let mut sig = Signature::new(CallConv::Tail);
+        let mut sig = Signature::new(CallConv::PreserveNone);
         sig.params.extend(lanes(&ty.params, int_lanes(isa)).into_iter().map(AbiParam::new));
         sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
