@@ -9,12 +9,18 @@
 //! - which of those hold only this module's own functions (or null): "static" tables. An
 //!   indirect call through one needs no bounds load, no null or signature check and no context
 //!   switch: it indexes a code-pointer array the runtime fills at instantiation, one per
-//!   (table, type) pair called through, with trap stubs where the type does not match.
+//!   (table, type) pair called through, with trap stubs where the type does not match. The
+//!   arrays live inside the `VMContext`, so a dispatch is one load at a fixed offset from it;
+//!   tables larger than [`MAX_STATIC_TABLE_ELEMENTS`] are not static, to keep it small.
 //!
 //! A body that fails to parse just stops its scan: validation reports it properly later.
 
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
 use wasmparser::Operator as O;
+
+/// The largest table whose indirect calls index a code-pointer array (2 MiB of `VMContext` per
+/// type called through). Interpreters' tables have hundreds to a few thousand elements.
+pub const MAX_STATIC_TABLE_ELEMENTS: u64 = 1 << 18;
 
 #[derive(Clone, Debug, Default)]
 pub struct ModuleFacts {
@@ -84,6 +90,7 @@ impl ModuleFacts {
             .map(|t| {
                 let defined = t.checked_sub(info.num_imported_tables as usize);
                 immutable_tables[t]
+                    && info.tables[t].limits.min <= MAX_STATIC_TABLE_ELEMENTS
                     && defined.is_some_and(|d| own(&info.table_inits[d]))
                     && info.elements.iter().all(|segment| match &segment.mode {
                         SegmentMode::Active { target, .. } if *target as usize == t => {
@@ -99,6 +106,11 @@ impl ModuleFacts {
             .filter(|pair| static_tables.get(pair.0 as usize) == Some(&true) && seen.insert(*pair))
             .collect();
         ModuleFacts { makes_calls, immutable_tables, static_tables, dispatch_arrays }
+    }
+
+    /// The number of entries of each dispatch array: its table's size.
+    pub fn dispatch_array_lens(&self, info: &ModuleInfo) -> Vec<u32> {
+        self.dispatch_arrays.iter().map(|(table, _)| info.tables[*table as usize].limits.min as u32).collect()
     }
 
     /// The dispatch array for an indirect call, if its table is static.

@@ -83,14 +83,16 @@ pub struct VMOffsets {
     imported_globals: u32,
     defined_globals: u32,
     funcrefs: u32,
-    dispatch_arrays: u32,
+    /// Where each dispatch array starts.
+    dispatch_arrays: Vec<u32>,
     groups: u32,
     size: u32,
     num_imported_globals: u32,
 }
 
 impl VMOffsets {
-    pub fn new(info: &ModuleInfo, num_dispatch_arrays: u32, num_groups: u32) -> Self {
+    /// `dispatch_array_lens`: the number of entries of each dispatch array (see `facts`).
+    pub fn new(info: &ModuleInfo, dispatch_array_lens: &[u32], num_groups: u32) -> Self {
         let align8 = |x: u32| (x + 7) & !7;
         let num_types = info.types.len() as u32;
         let imp_glob = info.num_imported_globals;
@@ -101,8 +103,16 @@ impl VMOffsets {
         let imported_globals = tables + 8 * info.tables.len() as u32;
         let defined_globals = imported_globals + 8 * imp_glob;
         let funcrefs = defined_globals + 8 * def_glob;
-        let dispatch_arrays = funcrefs + funcref::SIZE * info.funcs.len() as u32;
-        let groups = dispatch_arrays + 8 * num_dispatch_arrays;
+        let mut next = funcrefs + funcref::SIZE * info.funcs.len() as u32;
+        let dispatch_arrays: Vec<u32> = dispatch_array_lens
+            .iter()
+            .map(|len| {
+                let start = next;
+                next += 8 * len;
+                start
+            })
+            .collect();
+        let groups = next;
         let size = groups + group::SIZE * num_groups;
         VMOffsets {
             memory_bases,
@@ -155,9 +165,11 @@ impl VMOffsets {
         self.funcrefs + funcref::SIZE * func
     }
 
-    /// The slot holding a pointer to dispatch array `index` (see `facts::ModuleFacts`).
+    /// The first entry of dispatch array `index` (see `facts::ModuleFacts`): the arrays lie
+    /// inside the `VMContext`, so a static dispatch loads its code pointer at a fixed offset
+    /// from the context, with no load of the array's address first.
     pub fn dispatch_array(&self, index: u32) -> u32 {
-        self.dispatch_arrays + 8 * index
+        self.dispatch_arrays[index as usize]
     }
 
     /// Fused group `index`'s `VMGroup`.

@@ -198,8 +198,9 @@ impl Engine {
         let mut blob = kite_frontend::CodeBlob::default();
         let (entry, ..) = compile_function(isa, trampoline::entry(ty, cc, isa), false, "entry trampoline")?;
         let (host, ..) = compile_function(isa, trampoline::host(ty, cc, isa), false, "host trampoline")?;
-        let entry_offset = blob.append(entry);
-        let host_offset = blob.append(host);
+        let align = isa.function_alignment().preferred;
+        let entry_offset = blob.append(entry, align);
+        let host_offset = blob.append(host, align);
         blob.traps.sort_by_key(|t| t.offset);
         let code = CodeMemory::publish(&blob, |_, _| None, vec![]).context("publishing trampolines")?;
         // SAFETY: the entry trampoline was compiled with exactly this C signature.

@@ -42,8 +42,6 @@ pub(crate) struct InstanceData {
     /// Evaluated passive element segments; emptied by `elem.drop`.
     pub elements: Vec<Vec<u64>>,
     pub dropped_data: Vec<bool>,
-    /// Code pointers of static tables, one array per (table, type) called through.
-    dispatch_arrays: Vec<Box<[usize]>>,
     /// Per fused group, its profile (empty unless profiling).
     pub group_counters: Vec<crate::tiering::Counters>,
     pub store: *mut StoreOpaque,
@@ -170,7 +168,6 @@ impl Instance {
             funcs: vec![],
             elements: vec![],
             dropped_data: vec![true; info.data.len()],
-            dispatch_arrays: vec![],
             group_counters: vec![],
             store: &mut inner.opaque,
         });
@@ -394,7 +391,7 @@ fn fill_dispatch_arrays(store: &mut StoreOpaque, index: usize) {
     for (table, type_index) in &compiled.facts.dispatch_arrays {
         let want = module.type_ids()[*type_index as usize];
         let elements = store.tables[data.tables[*table as usize].0].elements();
-        let array: Box<[usize]> = elements
+        let array: Vec<usize> = elements
             .iter()
             .map(|raw| match *raw as usize as *const VMFuncRef {
                 p if p.is_null() => null_stub,
@@ -409,7 +406,10 @@ fn fill_dispatch_arrays(store: &mut StoreOpaque, index: usize) {
     }
     let data = &mut store.instances[index];
     for (i, array) in arrays.iter().enumerate() {
-        data.write(compiled.offsets.dispatch_array(i as u32), array.as_ptr());
+        let first = compiled.offsets.dispatch_array(i as u32);
+        // The table has exactly as many elements as the array has room for: its size is fixed.
+        for (j, code) in array.iter().enumerate() {
+            data.write(first + 8 * j as u32, *code);
+        }
     }
-    data.dispatch_arrays = arrays;
 }

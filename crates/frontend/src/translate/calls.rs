@@ -138,8 +138,9 @@ pub(super) struct StaticCall<'c> {
 }
 
 /// An indirect call through a static table: a bounds check against the table's fixed size, then
-/// the code pointer from the dispatch array, whose entries for null or mistyped elements are
-/// stubs that trap as the full check would. The callee is of this instance: no context switch.
+/// the code pointer from the dispatch array inside the `VMContext`, whose entries for null or
+/// mistyped elements are stubs that trap as the full check would. The callee is of this
+/// instance: no context switch.
 pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool) {
     let StaticCall { ty, type_index, table, array, index, args } = *call;
     let ptr = t.pointer_type();
@@ -147,11 +148,10 @@ pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>,
     let index = t.ins().uextend(types::I64, index);
     let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
     t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
-    let (vmctx, slot) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
-    let entries = t.ins().load(ptr, invariant(), vmctx, slot);
+    let (vmctx, first) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
     let byte_offset = t.ins().ishl_imm_u(index, 3);
-    let entry = t.ins().iadd(entries, byte_offset);
-    let code = t.ins().load(ptr, readonly(), entry, 0);
+    let entry = t.ins().iadd(vmctx, byte_offset);
+    let code = t.ins().load(ptr, readonly(), entry, first);
     let sig = t.sig_ref(type_index);
     let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, args);
     if tail {
