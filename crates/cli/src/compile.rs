@@ -180,12 +180,9 @@ fn module_facts(
         names.join(", ")
     };
     for (index, group) in compiled.groups.groups.iter().enumerate() {
-        let dispatch = match (group.indirect_sites, group.shared_dispatch) {
-            (0, _) => "no indirect tail calls".to_string(),
-            (n, false) => format!("{n} indirect tail calls, each a br_table over the members"),
-            (n, true) => format!(
-                "{n} indirect tail calls, sharing one br_table per table and type (too many edges for one each)"
-            ),
+        let dispatch = match group.indirect_sites {
+            0 => "no indirect tail calls".to_string(),
+            n => format!("{n} indirect tail calls, each a br_table over the members"),
         };
         let tiers = tier_up && GroupTier::Profiling.for_group(group) == GroupTier::Profiling;
         let stack = if group.makes_calls || tiers { "stack check at entry" } else { "no stack check" };

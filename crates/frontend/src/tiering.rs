@@ -40,7 +40,7 @@ pub enum GroupTier<'p> {
 impl<'p> GroupTier<'p> {
     /// The tier `group` gets: groups without their own `br_table` per site stay plain.
     pub fn for_group(self, group: &TailGroup) -> GroupTier<'p> {
-        if group.indirect_sites == 0 || group.shared_dispatch { GroupTier::Plain } else { self }
+        if group.indirect_sites == 0 { GroupTier::Plain } else { self }
     }
 }
 

@@ -34,9 +34,6 @@ pub(crate) struct GroupState<'a> {
     group: &'a TailGroup,
     /// Each member's block, taking its Wasm parameters.
     blocks: Vec<ir::Block>,
-    /// Shared dispatch blocks by (table, type index): they take the element index, then the
-    /// call's arguments.
-    dispatch: HashMap<(u32, u32), ir::Block>,
     /// The `br_table` sites so far, in translation order: each one's number of table elements.
     /// Profiles are kept by site, so a recompilation sees the sites in the same order.
     sites: Vec<u32>,
@@ -92,8 +89,7 @@ pub fn translate_group(
     b.seal_block(bad_selector);
     b.ins().trap(TrapKind::Unreachable.code());
 
-    let state =
-        GroupState { index, tier, group, blocks: blocks.clone(), dispatch: HashMap::new(), sites: vec![] };
+    let state = GroupState { index, tier, group, blocks: blocks.clone(), sites: vec![] };
     let mut shared = Shared { memory_bases, group: Some(state), ..Shared::default() };
     let mut inputs = inputs;
     inputs.sort_by_key(|input| input.func_index);
@@ -196,29 +192,7 @@ pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<
         return false;
     }
     t.reachable = false;
-    if !state.group.shared_dispatch {
-        br_table(t, call, &elements);
-        return true;
-    }
-    let key = (call.table, call.type_index);
-    let mut jump_args = vec![call.index];
-    jump_args.extend_from_slice(call.args);
-    if let Some(block) = state.dispatch.get(&key) {
-        let block = *block;
-        t.ins().jump(block, &block_args(&jump_args));
-        return true;
-    }
-    let block = t.b.create_block();
-    t.b.append_block_param(block, ir::types::I32);
-    for p in &call.ty.params {
-        t.b.append_block_param(block, p.clif());
-    }
-    t.shared.group.as_mut().expect("in a group").dispatch.insert(key, block);
-    t.ins().jump(block, &block_args(&jump_args));
-    t.b.switch_to_block(block);
-    let params = t.b.block_params(block).to_vec();
-    let (index, args) = params.split_first().expect("the index");
-    br_table(t, &StaticCall { index: *index, args, ..*call }, &elements);
+    br_table(t, call, &elements);
     true
 }
 
