@@ -66,6 +66,10 @@ const MEASURED: &[(&str, &str)] = &[
     ("nbody", "run"),
     ("wasm3", "run_fib"),
     ("wasm3", "run_sieve"),
+    ("largevm", "run_fib"),
+    ("largevm", "run_sieve"),
+    ("largeswitchvm", "run_fib"),
+    ("largeswitchvm", "run_sieve"),
 ];
 
 fn main() -> Result<()> {
