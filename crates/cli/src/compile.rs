@@ -55,7 +55,8 @@ impl CompileCommand {
         // listing as an error `main` recognises, not as a panic in `println!`.
         let mut out = std::io::stdout().lock();
         writeln!(out, ";; convention {}: {}", cc.name(), cc.summary())?;
-        for line in module_facts(&compiled, cc, options.tier_up) {
+        let isa = options.build_isa()?;
+        for line in module_facts(&compiled, cc, &*isa, options.tier_up) {
             writeln!(out, ";; {line}")?;
         }
         writeln!(out)?;
@@ -141,10 +142,27 @@ impl CompileCommand {
 fn module_facts(
     compiled: &kite_frontend::CompiledModule,
     cc: &dyn kite_frontend::Convention,
+    isa: &dyn kite_frontend::TargetIsa,
     tier_up: bool,
 ) -> Vec<String> {
     let facts = &compiled.facts;
     let mut lines = Vec::new();
+    let mut planned: Vec<_> = compiled
+        .lanes
+        .iter()
+        .filter(|(ty, hot)| cc.signature(ty, Some(hot), isa) != cc.signature(ty, None, isa))
+        .collect();
+    planned.sort_by_key(|(ty, _)| format!("{ty:?}"));
+    for (ty, hot) in planned {
+        let (hot, cold): (Vec<usize>, Vec<usize>) = (0..hot.len()).partition(|p| hot[*p]);
+        let list = |v: Vec<usize>| v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ");
+        lines.push(format!(
+            "type ({} params): never leaves the module; integer lanes for the parameters most of its functions use ({}), not for {}",
+            ty.params.len(),
+            list(hot),
+            list(cold)
+        ));
+    }
     if cc.pinned_context() {
         lines.push(match compiled.context_prefix {
             Some(prefix) => format!(

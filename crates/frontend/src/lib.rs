@@ -14,6 +14,7 @@ pub mod error;
 pub mod facts;
 pub mod groups;
 pub mod isa;
+pub mod lanes;
 pub mod module;
 pub mod tiering;
 pub mod trampoline;
@@ -28,7 +29,7 @@ pub use compile::{
 };
 pub use cranelift_codegen::binemit::Reloc;
 pub use cranelift_codegen::ir::LibCall;
-pub use cranelift_codegen::isa::OwnedTargetIsa;
+pub use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 pub use error::CompileError;
 pub use isa::{IsaOptions, Target};
 pub use module::{ConstExpr, ConstOp, EntityIndex, ModuleInfo, SegmentMode};

@@ -40,11 +40,11 @@ pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Functio
         .enumerate()
         .map(|(i, t)| b.ins().load(t.clif(), trusted(), values, 8 * i as i32))
         .collect();
-    let wasm_sig = b.import_signature(cc.signature(ty, isa));
+    let wasm_sig = b.import_signature(cc.signature(ty, None, isa));
     // With the context in the pinned register, the host's value of that register (callee-saved
     // in the host's convention) must survive the call.
     let host_pinned = if cc.pinned_context() { b.ins().get_pinned_reg(ptr) } else { vmctx };
-    let call_args = cc.encode_args(&mut b, isa, ty, host_pinned, Some(vmctx), &args);
+    let call_args = cc.encode_args(&mut b, isa, ty, None, host_pinned, Some(vmctx), &args);
     let call = b.ins().call_indirect(wasm_sig, code, &call_args);
     cc.after_call(&mut b, host_pinned, Some(vmctx));
     let raw = b.inst_results(call).to_vec();
@@ -60,7 +60,7 @@ pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Functio
 /// The Wasm-to-host trampoline for host functions of type `ty`.
 pub fn host(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function {
     let ptr = isa.pointer_type();
-    let mut func = Function::with_name_signature(UserFuncName::default(), cc.signature(ty, isa));
+    let mut func = Function::with_name_signature(UserFuncName::default(), cc.signature(ty, None, isa));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
     let block = b.create_block();

@@ -21,7 +21,7 @@ impl Convention for Baseline {
         "Cranelift's stock `tail`: context pointer first, 6 integer parameters in registers"
     }
 
-    fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
+    fn signature(&self, ty: &FuncType, _hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
         sig.params.push(AbiParam::special(isa.pointer_type(), ArgumentPurpose::VMContext));
         sig.params.extend(ty.params.iter().map(|t| AbiParam::new(t.clif())));
@@ -41,6 +41,7 @@ impl Convention for Baseline {
         _b: &mut FunctionBuilder,
         _isa: &dyn TargetIsa,
         _ty: &FuncType,
+        _hot: Option<&[bool]>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],

@@ -40,7 +40,11 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
     }
 
     /// The Cranelift signature of every Wasm function of type `ty`, as callee and as caller.
-    fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature;
+    ///
+    /// `hot`, where the module planned the type's lanes (`lanes`), says which parameters are
+    /// used by most functions of the type: a convention with fewer fast lanes than parameters
+    /// may give them to these first. Every caller and callee of the type passes the same plan.
+    fn signature(&self, ty: &FuncType, hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature;
 
     /// In the entry block of a function: its `VMContext` and its Wasm parameters, from the
     /// block's parameters.
@@ -48,11 +52,13 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
 
     /// The Cranelift arguments of a call to a function of type `ty`. `callee_vmctx` is `None`
     /// when the callee is known to belong to the caller's instance.
+    #[allow(clippy::too_many_arguments)]
     fn encode_args(
         &self,
         b: &mut FunctionBuilder,
         isa: &dyn TargetIsa,
         ty: &FuncType,
+        hot: Option<&[bool]>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],

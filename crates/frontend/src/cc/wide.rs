@@ -63,14 +63,17 @@ impl Wide {
     pub const FUSED: Wide = Wide { fuse: true };
 }
 
-/// The Cranelift type each Wasm parameter travels as.
-fn lanes(params: &[ValType], int_lanes: usize) -> Vec<Type> {
+/// The Cranelift type each Wasm parameter travels as: integers in integer registers while
+/// there are lanes, hot ones only where the module planned the type (see `lanes`), the rest
+/// in float registers.
+fn lanes(params: &[ValType], int_lanes: usize, hot: Option<&[bool]>) -> Vec<Type> {
     let mut ints = 0;
     params
         .iter()
-        .map(|p| match p {
+        .enumerate()
+        .map(|(i, p)| match p {
             ValType::F32 | ValType::F64 => p.clif(),
-            _ if ints < int_lanes => {
+            _ if ints < int_lanes && hot.is_none_or(|hot| hot[i]) => {
                 ints += 1;
                 p.clif()
             }
@@ -78,6 +81,14 @@ fn lanes(params: &[ValType], int_lanes: usize) -> Vec<Type> {
             _ => types::F64,
         })
         .collect()
+}
+
+/// The plan `lanes` follows on `isa`. x86-64 has 13 allocatable integer registers: a handler
+/// whose state fills ten of them and whose work needs more than the other three spills
+/// parameters it never touches to the stack and back, where a float lane would have cost it
+/// nothing. AArch64 has more than twice as many, so there every integer keeps its lane.
+fn plan<'h>(isa: &dyn TargetIsa, hot: Option<&'h [bool]>) -> Option<&'h [bool]> {
+    hot.filter(|_| isa.triple().architecture == target_lexicon::Architecture::X86_64)
 }
 
 /// Converts values between their Wasm type and their lane type (a no-op unless they differ).
@@ -147,9 +158,9 @@ impl Convention for Wide {
         true
     }
 
-    fn signature(&self, ty: &FuncType, isa: &dyn TargetIsa) -> Signature {
+    fn signature(&self, ty: &FuncType, hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::PreserveNone);
-        sig.params.extend(lanes(&ty.params, int_lanes(isa)).into_iter().map(AbiParam::new));
+        sig.params.extend(lanes(&ty.params, int_lanes(isa), plan(isa, hot)).into_iter().map(AbiParam::new));
         sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
     }
@@ -167,11 +178,12 @@ impl Convention for Wide {
         b: &mut FunctionBuilder,
         isa: &dyn TargetIsa,
         ty: &FuncType,
+        hot: Option<&[bool]>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        let encoded = convert(b, args, lanes(&ty.params, int_lanes(isa)).into_iter());
+        let encoded = convert(b, args, lanes(&ty.params, int_lanes(isa), plan(isa, hot)).into_iter());
         if let Some(callee) = callee_vmctx {
             switch_context(b, caller_vmctx, callee);
         }
@@ -201,7 +213,7 @@ mod tests {
     fn surplus_integers_ride_in_float_registers() {
         use ValType::*;
         let params = [I32, I64, F64, I32, I32, I32, I32, I32, I64, F32];
-        let got = lanes(&params, 6);
+        let got = lanes(&params, 6, None);
         assert_eq!(
             got,
             [
@@ -217,5 +229,17 @@ mod tests {
                 types::F32
             ]
         );
+    }
+
+    #[test]
+    fn only_hot_integers_take_integer_registers_where_the_module_planned() {
+        use ValType::*;
+        let params = [I32, I32, I64, I32, I32];
+        let hot = [true, false, true, false, true];
+        let got = lanes(&params, 10, Some(&hot));
+        assert_eq!(got, [types::I32, types::F32, types::I64, types::F32, types::I32]);
+        // More hot integers than lanes: the first ones win.
+        let got = lanes(&params, 2, Some(&hot));
+        assert_eq!(got, [types::I32, types::F32, types::I64, types::F32, types::F32]);
     }
 }

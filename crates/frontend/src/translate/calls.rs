@@ -45,7 +45,7 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         return;
     }
     let callee = t.func_ref(func);
-    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, &args);
+    let call_args = t.env.encode_args(&mut t.b, ty, t.context, None, &args);
     if tail {
         t.ins().return_call(callee, &call_args);
         t.reachable = false;
@@ -102,7 +102,7 @@ fn indirect(
     args: &[Value],
     tail: bool,
 ) {
-    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, Some(callee_vmctx), args);
+    let call_args = t.env.encode_args(&mut t.b, ty, t.context, Some(callee_vmctx), args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
@@ -153,7 +153,7 @@ pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>,
     let entry = t.ins().iadd(vmctx, byte_offset);
     let code = t.ins().load(ptr, readonly(), entry, first);
     let sig = t.sig_ref(type_index);
-    let call_args = t.env.cc.encode_args(&mut t.b, t.env.isa, ty, t.context, None, args);
+    let call_args = t.env.encode_args(&mut t.b, ty, t.context, None, args);
     if tail {
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;

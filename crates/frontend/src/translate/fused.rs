@@ -50,7 +50,9 @@ pub fn translate_group(
 ) -> Result<Vec<u32>> {
     let group = &env.groups.groups[index as usize];
     func.name = UserFuncName::user(GROUP_NAMESPACE, index);
-    func.signature = env.cc.signature(&group.ty, env.isa);
+    // The group function is called only by its members' stubs and its own recompilations:
+    // its synthetic type gets the convention's lanes in order, never a module's plan.
+    func.signature = env.cc.signature(&group.ty, None, env.isa);
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
     let (vmctx, context, slots) = enter(&mut b, env, &group.ty);
     let tier = env.tier.for_group(group);
@@ -116,7 +118,7 @@ pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContex
     let position = group.position(func_index).expect("a member");
     let ty = env.info.func_type(func_index);
     func.name = UserFuncName::user(super::FUNC_NAMESPACE, func_index);
-    func.signature = env.cc.signature(ty, env.isa);
+    func.signature = env.signature(ty);
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
     let (vmctx, context, params) = enter(&mut b, env, ty);
     let mut args: Vec<Option<Value>> = vec![None; group.ty.params.len()];
@@ -130,8 +132,8 @@ pub fn entry_stub(env: &FuncEnv<'_>, func_index: u32, ctx: &mut TranslatorContex
         .zip(&group.ty.params)
         .map(|(arg, ty)| arg.unwrap_or_else(|| super::zero_value(&mut b, *ty)))
         .collect();
-    let call_args = env.cc.encode_args(&mut b, env.isa, &group.ty, context, None, &args);
-    let signature = b.import_signature(env.cc.signature(&group.ty, env.isa));
+    let call_args = env.cc.encode_args(&mut b, env.isa, &group.ty, None, context, None, &args);
+    let signature = b.import_signature(env.cc.signature(&group.ty, None, env.isa));
     if env.tier.for_group(group) == GroupTier::Profiling {
         let slot = env.offsets.group(group_index) + crate::vmctx::group::CODE;
         let code = b.ins().load(env.isa.pointer_type(), super::trusted(), vmctx, slot as i32);

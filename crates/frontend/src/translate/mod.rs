@@ -41,6 +41,8 @@ pub struct FuncEnv<'m> {
     /// and the context value functions pass around is that base (see `vmctx`).
     pub context_prefix: Option<u32>,
     pub facts: &'m crate::facts::ModuleFacts,
+    /// Which parameters of the module's internal function types are hot (see `lanes`).
+    pub lanes: &'m crate::lanes::LanePlans,
     /// Fused tail-call groups (empty unless the convention fuses).
     pub groups: &'m crate::groups::TailGroups,
     pub offsets: &'m VMOffsets,
@@ -52,6 +54,27 @@ pub struct FuncEnv<'m> {
     /// group): calls to the module's functions then take absolute addresses, which reach
     /// anywhere, instead of relative ones.
     pub far_calls: bool,
+}
+
+impl FuncEnv<'_> {
+    /// The Cranelift signature of a Wasm function of type `ty` in this module: the convention's,
+    /// with the module's plan for the type's lanes.
+    pub fn signature(&self, ty: &crate::types::FuncType) -> ir::Signature {
+        self.cc.signature(ty, self.lanes.hot(ty), self.isa)
+    }
+
+    /// The arguments of a call to a function of type `ty` in this module, as the convention
+    /// passes them (see `Convention::encode_args`).
+    pub fn encode_args(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        ty: &crate::types::FuncType,
+        caller_vmctx: Value,
+        callee_vmctx: Option<Value>,
+        args: &[Value],
+    ) -> Vec<Value> {
+        self.cc.encode_args(b, self.isa, ty, self.lanes.hot(ty), caller_vmctx, callee_vmctx, args)
+    }
 }
 
 /// Loads of the runtime's own data structures: aligned, and never trapping.
@@ -191,7 +214,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             return *sig;
         }
         let ty = &self.env.info.types[type_index as usize];
-        let sig = self.b.import_signature(self.env.cc.signature(ty, self.env.isa));
+        let sig = self.b.import_signature(self.env.signature(ty));
         self.shared.sig_refs.insert(type_index, sig);
         sig
     }
@@ -335,7 +358,7 @@ pub fn translate_function(
     let func_index = input.func_index;
     let func_type = info.func_type(func_index);
     func.name = UserFuncName::user(FUNC_NAMESPACE, func_index);
-    func.signature = env.cc.signature(func_type, env.isa);
+    func.signature = env.signature(func_type);
     if !env.cc.pinned_context() {
         set_stack_limit(func, env);
     }
