@@ -201,3 +201,23 @@ fn traps_inside_tail_call_groups_keep_their_kind_and_backtrace() {
         assert_eq!(run(&mut store, 0, 0).kind, TrapKind::UndefinedElement, "under {cc}");
     }
 }
+
+/// A valid module declaring a table of 2^32 - 1 elements, called through by a tail call: under
+/// `fused` compiling it once allocated the whole table to find tail-call groups and aborted the
+/// process ("memory allocation of 34359738360 bytes failed", issue 14). Now only tables of at
+/// most 2^18 elements count as static; this one compiles under every convention, and
+/// instantiation refuses it with an error.
+#[test]
+fn a_huge_table_is_an_instantiation_error_not_an_abort() {
+    let wat = r#"(module
+        (type $t (func (result i32)))
+        (table 0xffffffff funcref)
+        (func $f (type $t) (i32.const 7))
+        (func (export "run") (result i32) (return_call_indirect (type $t) (i32.const 0))))"#;
+    for (cc, engine) in engines() {
+        let module = Module::new(&engine, wat).unwrap_or_else(|e| panic!("under {cc}: {e:#}"));
+        let mut store = Store::new(&engine, ());
+        let error = Linker::new(&engine).instantiate(&mut store, &module).expect_err(cc);
+        assert!(format!("{error:#}").contains("exceeds the limit"), "under {cc}: {error:#}");
+    }
+}
