@@ -86,6 +86,10 @@ pub struct Relocation {
 pub struct TrapSite {
     pub offset: u32,
     pub kind: TrapKind,
+    /// The trapping function sets up no frame record (a `preserve_none` function that needs
+    /// none): its return address is where its caller left it, on top of the stack (x86-64) or
+    /// in the link register (AArch64), and the frame pointer is its caller's.
+    pub frameless: bool,
 }
 
 /// A piece of compiled code: one function or trampoline, or a whole module's worth.
@@ -505,10 +509,13 @@ pub(crate) fn compile_piece(
         };
         relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
+    let frameless = !sets_up_frame(isa, buffer.data());
     let traps = buffer
         .traps()
         .iter()
-        .filter_map(|t| TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind }))
+        .filter_map(|t| {
+            TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind, frameless })
+        })
         .collect();
     let srclocs = buffer
         .get_srclocs_sorted()
@@ -519,4 +526,14 @@ pub(crate) fn compile_piece(
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();
     Ok(Piece { blob: CodeBlob { code, relocs, traps }, clif, disasm, srclocs })
+}
+
+/// Whether compiled code begins with Cranelift's frame set-up (`push %rbp` on x86-64, `stp x29,
+/// x30, [sp, #-16]!` on AArch64), which every function has that is not frameless (kite's
+/// Cranelift patch leaves out the frame of a `preserve_none` function that needs none).
+fn sets_up_frame(isa: &dyn TargetIsa, code: &[u8]) -> bool {
+    match isa.triple().architecture {
+        target_lexicon::Architecture::X86_64 => code.first() == Some(&0x55),
+        _ => code.get(..4) == Some(&0xa9bf_7bfd_u32.to_le_bytes()[..]),
+    }
 }

@@ -6,7 +6,7 @@
 
 use crate::sys;
 use anyhow::{Context, Result, bail};
-use kite_frontend::{CodeBlob, LibCall, Reloc, RelocTarget, TrapKind};
+use kite_frontend::{CodeBlob, LibCall, Reloc, RelocTarget, TrapSite};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
@@ -16,16 +16,16 @@ pub struct CodeInfo {
     pub start: usize,
     pub end: usize,
     /// Sorted by offset.
-    traps: Vec<(u32, TrapKind)>,
+    traps: Vec<TrapSite>,
     /// (start offset, end offset, name), sorted.
     functions: Vec<(u32, u32, String)>,
 }
 
 impl CodeInfo {
-    pub fn trap_at(&self, pc: usize) -> Option<TrapKind> {
+    pub fn trap_at(&self, pc: usize) -> Option<TrapSite> {
         let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
-        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-        Some(self.traps[i].1)
+        let i = self.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
+        Some(self.traps[i])
     }
 
     pub fn function_at(&self, pc: usize) -> Option<&str> {
@@ -103,7 +103,7 @@ impl CodeMemory {
         code.info = Arc::new(CodeInfo {
             start,
             end: start + blob.code.len().max(1),
-            traps: blob.traps.iter().map(|t| (t.offset, t.kind)).collect(),
+            traps: blob.traps.clone(),
             functions,
         });
         REGISTRY.write().expect("code registry").insert(code.info.end, code.info.clone());

@@ -83,14 +83,25 @@ fn install_handlers() {
 
 extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
     // SAFETY: we are an SA_SIGINFO handler, so `context` is a ucontext.
-    let (pc, fp) = unsafe { sys::pc_and_fp(context) };
+    let regs = unsafe { sys::trap_registers(context) };
+    let pc = regs.pc;
     let buf = JMP_BUF.with(|b| b.get());
     if !buf.is_null() {
-        let kind = code_memory::lookup(pc).and_then(|code| code.trap_at(pc));
-        if let Some(kind) = kind {
-            let mut raw = RawTrap { kind, pcs: [0; MAX_FRAMES], len: 1 };
+        let site = code_memory::lookup(pc).and_then(|code| code.trap_at(pc));
+        if let Some(site) = site {
+            let mut raw = RawTrap { kind: site.kind, pcs: [0; MAX_FRAMES], len: 1 };
             raw.pcs[0] = pc;
-            walk_frames(fp, &mut raw);
+            // A frameless function's caller is named by the return address it was entered
+            // with; the frame pointer is already that caller's.
+            let (low, high) = STACK_BOUNDS.with(|b| b.get());
+            if site.frameless
+                && let Some(ret) = sys::frameless_return_address(&regs, low, high)
+                && code_memory::lookup(ret).is_some()
+            {
+                raw.pcs[1] = ret - 1;
+                raw.len = 2;
+            }
+            walk_frames(regs.fp, &mut raw);
             LAST_TRAP.with(|t| t.set(Some(raw)));
             // SAFETY: `buf` is the live jump buffer of the innermost `kite_catch` on this thread;
             // only Wasm frames lie between it and us.
@@ -105,7 +116,8 @@ extern "C" fn handle_signal(signal: i32, info: *mut libc::siginfo_t, context: *m
 }
 
 /// Collects return addresses into Wasm code by following saved frame pointers, which every
-/// function kite generates keeps.
+/// function kite generates keeps but the frameless ones (handled before, from the trap's own
+/// registers: they make no calls, so they can only be the innermost frame).
 fn walk_frames(mut fp: usize, raw: &mut RawTrap) {
     let (low, high) = STACK_BOUNDS.with(|b| b.get());
     while raw.len < MAX_FRAMES && fp >= low && fp + 16 <= high && fp.is_multiple_of(8) {

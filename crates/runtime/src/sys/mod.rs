@@ -90,24 +90,61 @@ pub fn thread_stack_bounds() -> (usize, usize) {
     }
 }
 
-/// The program counter and frame pointer of the interrupted code, from a signal's context.
+/// The registers of interrupted code that a backtrace starts from.
+#[derive(Clone, Copy, Debug)]
+pub struct TrapRegisters {
+    pub pc: usize,
+    pub fp: usize,
+    pub sp: usize,
+    /// The link register.
+    #[cfg(target_arch = "aarch64")]
+    pub lr: usize,
+}
+
+/// The registers a backtrace starts from, from a signal's context.
 ///
 /// # Safety
 /// `context` must be the third argument of an `SA_SIGINFO` signal handler.
-pub unsafe fn pc_and_fp(context: *mut c_void) -> (usize, usize) {
+pub unsafe fn trap_registers(context: *mut c_void) -> TrapRegisters {
     let uc = context.cast::<libc::ucontext_t>();
     // SAFETY: the kernel passes a valid ucontext_t.
     unsafe {
         #[cfg(target_arch = "x86_64")]
         {
             let gregs = &(*uc).uc_mcontext.gregs;
-            (gregs[libc::REG_RIP as usize] as usize, gregs[libc::REG_RBP as usize] as usize)
+            TrapRegisters {
+                pc: gregs[libc::REG_RIP as usize] as usize,
+                fp: gregs[libc::REG_RBP as usize] as usize,
+                sp: gregs[libc::REG_RSP as usize] as usize,
+            }
         }
         #[cfg(target_arch = "aarch64")]
         {
             let mc = &(*uc).uc_mcontext;
-            (mc.pc as usize, mc.regs[29] as usize)
+            TrapRegisters {
+                pc: mc.pc as usize,
+                fp: mc.regs[29] as usize,
+                sp: mc.sp as usize,
+                lr: mc.regs[30] as usize,
+            }
         }
+    }
+}
+
+/// Where a function that set up no frame record finds its return address: on top of the stack
+/// on x86-64, in the link register on AArch64. `None` if the stack slot lies outside
+/// `low..high` (this thread's stack).
+pub fn frameless_return_address(regs: &TrapRegisters, low: usize, high: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        (regs.sp >= low && regs.sp + 8 <= high && regs.sp.is_multiple_of(8))
+            // SAFETY: within this thread's stack, checked above.
+            .then(|| unsafe { *(regs.sp as *const usize) })
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let _ = (low, high);
+        Some(regs.lr)
     }
 }
 

@@ -516,6 +516,23 @@ impl FunctionCalls {
     }
 }
 
+/// kite's patch: whether a function of calling convention `call_conv` can do without a frame
+/// record: a `preserve_none` function that makes no ordinary calls, saves no register and has
+/// no bytes of stack of its own (`stack_bytes`: incoming and tail-call argument areas, stack
+/// slots, spill slots, outgoing arguments). Its return address stays where its caller left it
+/// (on the stack on x86-64, in the link register on AArch64) for its tail calls and return.
+pub fn preserve_none_frameless(
+    call_conv: crate::isa::CallConv,
+    function_calls: FunctionCalls,
+    no_clobbered_callee_saves: bool,
+    stack_bytes: u32,
+) -> bool {
+    call_conv == crate::isa::CallConv::PreserveNone
+        && function_calls != FunctionCalls::Regular
+        && no_clobbered_callee_saves
+        && stack_bytes == 0
+}
+
 /// Describes a block terminator (not call) in the VCode.
 ///
 /// Actual targets are not included: the single-source-of-truth for

@@ -1276,7 +1276,15 @@ impl ABIMachineSpec for AArch64MachineDeps {
         // Compute clobber size.
         let clobber_size = compute_clobber_size(call_conv, &regs);
 
-        let needs_linkage_frame = flags.preserve_frame_pointers()
+        // kite's patch: a `preserve_none` function that needs no frame gets none, whatever
+        // `preserve_frame_pointers` says (see `preserve_none_frameless`).
+        let frameless = crate::machinst::preserve_none_frameless(
+            call_conv,
+            function_calls,
+            clobber_size == 0,
+            incoming_args_size + tail_args_size + fixed_frame_storage_size + outgoing_args_size,
+        );
+        let needs_linkage_frame = (flags.preserve_frame_pointers() && !frameless)
                 // The function arguments that are passed on the stack are addressed
                 // relative to the Frame Pointer.
                 || incoming_args_size > 0

@@ -545,6 +545,10 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         let r_rbp = Gpr::RBP;
         let w_rbp = Writable::from_reg(r_rbp);
         let mut insts = SmallVec::new();
+        if frame_layout.setup_area_size == 0 {
+            // kite's patch: a frameless `preserve_none` function (see `compute_frame_layout`).
+            return insts;
+        }
         // `push %rbp`
         // RSP before the call will be 0 % 16.  So here, it is 8 % 16.
         insts.push(Inst::External {
@@ -572,12 +576,16 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         _call_conv: isa::CallConv,
         _flags: &settings::Flags,
         _isa_flags: &x64_settings::Flags,
-        _frame_layout: &FrameLayout,
+        frame_layout: &FrameLayout,
     ) -> SmallInstVec<Self::I> {
         let rbp = Gpr::RBP;
         let rsp = Gpr::RSP;
 
         let mut insts = SmallVec::new();
+        if frame_layout.setup_area_size == 0 {
+            // kite's patch: a frameless `preserve_none` function (see `compute_frame_layout`).
+            return insts;
+        }
         // `mov %rbp, %rsp`
         insts.push(Inst::External {
             inst: asm::inst::movq_mr::new(Writable::from_reg(rsp), rbp).into(),
@@ -951,8 +959,18 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         // Compute clobber size.
         let clobber_size = compute_clobber_size(&regs);
 
-        // Compute setup area size.
-        let setup_area_size = 16; // RBP, return address
+        // Compute setup area size: RBP and the return address. kite's patch: a `preserve_none`
+        // function that makes no ordinary calls and keeps nothing on the stack sets up no frame
+        // at all (its return address stays on top of the stack for its tail calls and return),
+        // whatever `preserve_frame_pointers` says: the frame pointer still names the frame of
+        // whoever called into the chain of tail calls.
+        let frameless = preserve_none_frameless(
+            call_conv,
+            function_calls,
+            regs.is_empty(),
+            incoming_args_size + tail_args_size + stackslots_size + fixed_frame_storage_size + outgoing_args_size,
+        );
+        let setup_area_size = if frameless { 0 } else { 16 };
 
         // Return FrameLayout structure.
         FrameLayout {
