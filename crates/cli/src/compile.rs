@@ -148,20 +148,28 @@ fn module_facts(
     let facts = &compiled.facts;
     let mut lines = Vec::new();
     let mut planned: Vec<_> = compiled
-        .lanes
+        .plans
         .iter()
-        .filter(|(ty, hot)| cc.signature(ty, Some(hot), isa) != cc.signature(ty, None, isa))
+        .filter(|(ty, plan)| cc.signature(ty, Some(plan), isa) != cc.signature(ty, None, isa))
         .collect();
     planned.sort_by_key(|(ty, _)| format!("{ty:?}"));
-    for (ty, hot) in planned {
-        let (hot, cold): (Vec<usize>, Vec<usize>) = (0..hot.len()).partition(|p| hot[*p]);
-        let list = |v: Vec<usize>| v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ");
-        lines.push(format!(
-            "type ({} params): never leaves the module; integer lanes for the parameters most of its functions use ({}), not for {}",
-            ty.params.len(),
-            list(hot),
-            list(cold)
-        ));
+    for (ty, plan) in planned {
+        let list = |v: &[usize]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" ");
+        let mut how = Vec::new();
+        if plan.ordinary {
+            how.push("called only normally: `tail`, with callee-saved registers".to_string());
+        }
+        if let Some(hot) = &plan.hot {
+            let (hot, cold): (Vec<usize>, Vec<usize>) = (0..hot.len()).partition(|p| hot[*p]);
+            if !cold.is_empty() {
+                how.push(format!(
+                    "integer lanes for the parameters most of its functions use ({}), not for {}",
+                    list(&hot),
+                    list(&cold)
+                ));
+            }
+        }
+        lines.push(format!("type {ty}: never leaves the module; {}", how.join("; ")));
     }
     if cc.pinned_context() {
         lines.push(match compiled.context_prefix {

@@ -9,8 +9,8 @@ use crate::error::{CompileError, Result};
 use crate::facts::ModuleFacts;
 use crate::groups::TailGroups;
 use crate::isa::{IsaOptions, Target, build_isa};
-use crate::lanes::LanePlans;
 use crate::module::{FunctionInput, ModuleInfo, parse};
+use crate::plans::TypePlans;
 use crate::tiering::GroupTier;
 use crate::translate::fused::{GROUP_NAMESPACE, entry_stub, translate_group};
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
@@ -154,8 +154,8 @@ pub struct TrapStubs {
 pub struct CompiledModule {
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
-    /// Which parameters of the module's internal function types are hot (see `lanes`).
-    pub lanes: LanePlans,
+    /// How the module's own function types travel (see `plans`).
+    pub plans: TypePlans,
     /// Fused tail-call groups (none unless the convention fuses).
     pub groups: TailGroups,
     pub offsets: VMOffsets,
@@ -195,8 +195,8 @@ pub(crate) struct Analysis {
     pub isa: OwnedTargetIsa,
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
-    /// Which parameters of the module's internal function types are hot.
-    pub lanes: LanePlans,
+    /// How the module's own function types travel.
+    pub plans: TypePlans,
     /// Fused tail-call groups (none unless the convention fuses).
     pub groups: TailGroups,
     pub offsets: VMOffsets,
@@ -211,7 +211,7 @@ impl Analysis {
         let parsed = parse(bytes)?;
         let info = parsed.info;
         let facts = ModuleFacts::gather(&info, &parsed.bodies);
-        let lanes = LanePlans::find(&info, &facts, &parsed.bodies);
+        let plans = TypePlans::find(&info, &facts, &parsed.bodies);
         let groups = if options.convention.fuses() {
             TailGroups::find(&info, &facts, &parsed.bodies)
         } else {
@@ -224,7 +224,7 @@ impl Analysis {
             && info.num_imported_memories == 0
             && !info.memories.is_empty())
         .then(|| offsets.size().next_multiple_of(CONTEXT_PREFIX_ALIGN));
-        let analysis = Analysis { isa, info, facts, lanes, groups, offsets, context_prefix };
+        let analysis = Analysis { isa, info, facts, plans, groups, offsets, context_prefix };
         Ok((analysis, parsed.bodies))
     }
 
@@ -233,7 +233,7 @@ impl Analysis {
             info: &self.info,
             context_prefix: self.context_prefix,
             facts: &self.facts,
-            lanes: &self.lanes,
+            plans: &self.plans,
             groups: &self.groups,
             offsets: &self.offsets,
             cc: options.convention,
@@ -277,7 +277,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
             reloc.target = RelocTarget::Offset(group_code[g as usize].offset);
         }
     }
-    let Analysis { isa, info, facts, lanes, groups, offsets, context_prefix } = analysis;
+    let Analysis { isa, info, facts, plans, groups, offsets, context_prefix } = analysis;
     let trap_stubs = if options.convention.static_dispatch() && !facts.dispatch_arrays.is_empty() {
         let mut stub = |kind| -> Result<u32> {
             let (piece, ..) =
@@ -295,7 +295,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     Ok(CompiledModule {
         info,
         facts,
-        lanes,
+        plans,
         groups,
         offsets,
         context_prefix,

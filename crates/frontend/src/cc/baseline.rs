@@ -4,6 +4,7 @@
 //! context pointer.
 
 use super::Convention;
+use crate::plans::TypePlan;
 use crate::types::FuncType;
 use cranelift_codegen::ir::{AbiParam, ArgumentPurpose, Signature, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
@@ -21,7 +22,7 @@ impl Convention for Baseline {
         "Cranelift's stock `tail`: context pointer first, 6 integer parameters in registers"
     }
 
-    fn signature(&self, ty: &FuncType, _hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature {
+    fn signature(&self, ty: &FuncType, _plan: Option<&TypePlan>, isa: &dyn TargetIsa) -> Signature {
         let mut sig = Signature::new(CallConv::Tail);
         sig.params.push(AbiParam::special(isa.pointer_type(), ArgumentPurpose::VMContext));
         sig.params.extend(ty.params.iter().map(|t| AbiParam::new(t.clif())));
@@ -41,7 +42,7 @@ impl Convention for Baseline {
         _b: &mut FunctionBuilder,
         _isa: &dyn TargetIsa,
         _ty: &FuncType,
-        _hot: Option<&[bool]>,
+        _plan: Option<&TypePlan>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],

@@ -8,6 +8,7 @@ mod wide;
 pub use baseline::Baseline;
 pub use wide::Wide;
 
+use crate::plans::TypePlan;
 use crate::types::FuncType;
 use cranelift_codegen::ir::{Signature, Value};
 use cranelift_codegen::isa::TargetIsa;
@@ -41,10 +42,10 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
 
     /// The Cranelift signature of every Wasm function of type `ty`, as callee and as caller.
     ///
-    /// `hot`, where the module planned the type's lanes (`lanes`), says which parameters are
-    /// used by most functions of the type: a convention with fewer fast lanes than parameters
-    /// may give them to these first. Every caller and callee of the type passes the same plan.
-    fn signature(&self, ty: &FuncType, hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature;
+    /// `plan`, for a type that never leaves the module (`plans`), says whether its functions are
+    /// only ever called normally and which parameters most of them use; a convention may adapt
+    /// to it. Every caller and callee of the type passes the same plan.
+    fn signature(&self, ty: &FuncType, plan: Option<&TypePlan>, isa: &dyn TargetIsa) -> Signature;
 
     /// In the entry block of a function: its `VMContext` and its Wasm parameters, from the
     /// block's parameters.
@@ -58,7 +59,7 @@ pub trait Convention: Send + Sync + std::fmt::Debug {
         b: &mut FunctionBuilder,
         isa: &dyn TargetIsa,
         ty: &FuncType,
-        hot: Option<&[bool]>,
+        plan: Option<&TypePlan>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],

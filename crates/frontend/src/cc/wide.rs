@@ -9,7 +9,10 @@
 //! - uses `preserve_none`, a convention kite adds to Cranelift (`vendor/cranelift-codegen`, see
 //!   `docs/calling-conventions.md`): `tail` with 10 integer argument registers on x86-64 (rdi rsi
 //!   rdx rcx r8 r9 r12 r13 r14 rbx) and 12 on AArch64 (x2-x7, x10-x15), and no callee-saved
-//!   registers at all, so a handler neither saves registers nor reloads state it was passed;
+//!   registers at all, so a handler neither saves registers nor reloads state it was passed.
+//!   Function types the module calls only normally, never by a tail call (`plans`), keep
+//!   `tail` and its callee-saved registers instead, or their callers would spill around every
+//!   call;
 //! - passes no context: the callee's `VMContext` lives in the pinned register (r15 / x21), which
 //!   Cranelift never allocates. A call to a function of the same instance leaves it alone; a call
 //!   through a funcref sets it, and restores the caller's after the call returns. The host entry
@@ -32,23 +35,40 @@
 //! travels as described above.
 
 use super::Convention;
+use crate::plans::TypePlan;
 use crate::types::{FuncType, ValType};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Opcode, Signature, Type, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 
-/// How many integer parameters travel in integer registers: all of `preserve_none`'s integer
-/// argument registers. With no callee-saved registers, a handler's scratch registers are every
-/// allocatable one its parameters leave: on x86-64 that is rax, r10 and r11 once ten parameters
-/// are in place (13 allocatable in all, r15 being pinned), which an 11-word handler's work
-/// needs; an eleventh argument register there made the register allocator spill a parameter
-/// to the stack and back instead. AArch64 has registers to spare.
-fn int_lanes(isa: &dyn TargetIsa) -> usize {
-    match isa.triple().architecture {
-        target_lexicon::Architecture::X86_64 => 10,
-        _ => 12,
-    }
+/// The Cranelift convention of a type's functions, and the type each parameter travels as.
+///
+/// `preserve_none` by default, with all its integer argument registers as lanes: with no
+/// callee-saved registers, a handler's scratch registers are every allocatable one its
+/// parameters leave, on x86-64 rax, r10 and r11 once ten parameters are in place (13
+/// allocatable in all, r15 being pinned), which an 11-word handler's work needs; an eleventh
+/// argument register there made the register allocator spill a parameter to the stack and back
+/// instead. AArch64 has registers to spare.
+///
+/// A type the module calls only normally (`plans`: its functions make no tail calls and take
+/// none) keeps Cranelift's `tail` and its callee-saved registers: under `preserve_none` every
+/// caller would spill its live values around every call. `tail` has 6 integer argument
+/// registers; on x86-64 only 5 carry parameters, since with 6 a function has 3 caller-saved
+/// registers left and starts saving callee-saved ones.
+///
+/// Where the module found which parameters are hot, on x86-64 only those get integer lanes
+/// (`lanes`); AArch64, with more than twice the registers, keeps every integer in one.
+fn passing(ty: &FuncType, plan: Option<&TypePlan>, isa: &dyn TargetIsa) -> (CallConv, Vec<Type>) {
+    let x86 = isa.triple().architecture == target_lexicon::Architecture::X86_64;
+    let (call_conv, int_lanes) = match (plan.is_some_and(|p| p.ordinary), x86) {
+        (true, true) => (CallConv::Tail, 5),
+        (true, false) => (CallConv::Tail, 6),
+        (false, true) => (CallConv::PreserveNone, 10),
+        (false, false) => (CallConv::PreserveNone, 12),
+    };
+    let hot = plan.and_then(|p| p.hot.as_deref()).filter(|_| x86);
+    (call_conv, lanes(&ty.params, int_lanes, hot))
 }
 
 #[derive(Debug)]
@@ -64,8 +84,7 @@ impl Wide {
 }
 
 /// The Cranelift type each Wasm parameter travels as: integers in integer registers while
-/// there are lanes, hot ones only where the module planned the type (see `lanes`), the rest
-/// in float registers.
+/// there are lanes, only hot ones where `hot` says which, the rest in float registers.
 fn lanes(params: &[ValType], int_lanes: usize, hot: Option<&[bool]>) -> Vec<Type> {
     let mut ints = 0;
     params
@@ -81,14 +100,6 @@ fn lanes(params: &[ValType], int_lanes: usize, hot: Option<&[bool]>) -> Vec<Type
             _ => types::F64,
         })
         .collect()
-}
-
-/// The plan `lanes` follows on `isa`. x86-64 has 13 allocatable integer registers: a handler
-/// whose state fills ten of them and whose work needs more than the other three spills
-/// parameters it never touches to the stack and back, where a float lane would have cost it
-/// nothing. AArch64 has more than twice as many, so there every integer keeps its lane.
-fn plan<'h>(isa: &dyn TargetIsa, hot: Option<&'h [bool]>) -> Option<&'h [bool]> {
-    hot.filter(|_| isa.triple().architecture == target_lexicon::Architecture::X86_64)
 }
 
 /// Converts values between their Wasm type and their lane type (a no-op unless they differ).
@@ -158,9 +169,10 @@ impl Convention for Wide {
         true
     }
 
-    fn signature(&self, ty: &FuncType, hot: Option<&[bool]>, isa: &dyn TargetIsa) -> Signature {
-        let mut sig = Signature::new(CallConv::PreserveNone);
-        sig.params.extend(lanes(&ty.params, int_lanes(isa), plan(isa, hot)).into_iter().map(AbiParam::new));
+    fn signature(&self, ty: &FuncType, plan: Option<&TypePlan>, isa: &dyn TargetIsa) -> Signature {
+        let (call_conv, lanes) = passing(ty, plan, isa);
+        let mut sig = Signature::new(call_conv);
+        sig.params.extend(lanes.into_iter().map(AbiParam::new));
         sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(t.clif())));
         sig
     }
@@ -178,12 +190,12 @@ impl Convention for Wide {
         b: &mut FunctionBuilder,
         isa: &dyn TargetIsa,
         ty: &FuncType,
-        hot: Option<&[bool]>,
+        plan: Option<&TypePlan>,
         caller_vmctx: Value,
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        let encoded = convert(b, args, lanes(&ty.params, int_lanes(isa), plan(isa, hot)).into_iter());
+        let encoded = convert(b, args, passing(ty, plan, isa).1.into_iter());
         if let Some(callee) = callee_vmctx {
             switch_context(b, caller_vmctx, callee);
         }

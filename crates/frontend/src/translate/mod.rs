@@ -41,8 +41,8 @@ pub struct FuncEnv<'m> {
     /// and the context value functions pass around is that base (see `vmctx`).
     pub context_prefix: Option<u32>,
     pub facts: &'m crate::facts::ModuleFacts,
-    /// Which parameters of the module's internal function types are hot (see `lanes`).
-    pub lanes: &'m crate::lanes::LanePlans,
+    /// How the module's own function types travel (see `plans`).
+    pub plans: &'m crate::plans::TypePlans,
     /// Fused tail-call groups (empty unless the convention fuses).
     pub groups: &'m crate::groups::TailGroups,
     pub offsets: &'m VMOffsets,
@@ -58,9 +58,9 @@ pub struct FuncEnv<'m> {
 
 impl FuncEnv<'_> {
     /// The Cranelift signature of a Wasm function of type `ty` in this module: the convention's,
-    /// with the module's plan for the type's lanes.
+    /// with the module's plan for the type.
     pub fn signature(&self, ty: &crate::types::FuncType) -> ir::Signature {
-        self.cc.signature(ty, self.lanes.hot(ty), self.isa)
+        self.cc.signature(ty, self.plans.plan(ty), self.isa)
     }
 
     /// The arguments of a call to a function of type `ty` in this module, as the convention
@@ -73,7 +73,7 @@ impl FuncEnv<'_> {
         callee_vmctx: Option<Value>,
         args: &[Value],
     ) -> Vec<Value> {
-        self.cc.encode_args(b, self.isa, ty, self.lanes.hot(ty), caller_vmctx, callee_vmctx, args)
+        self.cc.encode_args(b, self.isa, ty, self.plans.plan(ty), caller_vmctx, callee_vmctx, args)
     }
 }
 

@@ -1,23 +1,29 @@
-//! Which parameters of a function type are hot: used by at least half of the module's functions
-//! of that type, where passing a parameter on unchanged, in its own position, to a tail call
-//! of the same type is no use. A convention with fewer fast lanes than a type has parameters
-//! gives them to the hot ones first (`cc::Convention`).
+//! How the module's own function types travel: for each type that never leaves the module,
+//! whether its functions are only ever called normally (never by a tail call), and which of its
+//! parameters are hot. A convention may use these facts, since every caller and callee of such a
+//! type is compiled with them (`cc::Convention`):
 //!
-//! Why: an interpreter's handlers share one type with 10-12 words of state, and most handlers
-//! touch only some of it (the program counter, the stack pointer and the dispatch table's
-//! address always; the return stack or a frame pointer only in calls and returns). With every
-//! integer parameter in an integer register, a handler that needs scratch registers of its own
-//! spills parameters it never looked at to the stack and back; in a float lane such a
-//! parameter costs nothing unless it is used.
+//! - **Ordinary types.** `wide` passes arguments with kite's `preserve_none`, which saves no
+//!   register: right for handlers that only tail-call, wrong for a recursive function, whose
+//!   callers then spill every live value around every call (quicksort ran 11% slower). A type
+//!   whose functions make no tail calls and are the target of none keeps Cranelift's `tail`,
+//!   with its callee-saved registers.
+//! - **Hot parameters**: used by at least half of the module's functions of the type, where
+//!   passing a parameter on unchanged, in its own position, to a tail call of the same type is no
+//!   use. An interpreter's handlers share one type with 10-12 words of state, and most handlers
+//!   touch only some of it (the program counter, the stack pointer and the dispatch table's
+//!   address always; the return stack or a frame pointer only in calls and returns). With every
+//!   integer parameter in an integer register, a handler that needs scratch registers of its own
+//!   spills parameters it never looked at to the stack and back; in a float lane such a
+//!   parameter costs nothing unless it is used. Only for types with more integer parameters
+//!   than [`MIN_INT_PARAMS`].
 //!
-//! The plan changes the type's calling convention, so it is made only for types that never
-//! leave the module, whose every caller and callee is compiled with this plan: no function of
-//! the type is imported, exported, the start function, in an element segment other than an
-//! active one of a static table (see `facts`), named by `ref.func`, or in a global's
-//! initializer; no indirect call of the type goes through a table that is not static (it could
-//! reach a function of another module); and no `table.get` reads a static table (the funcref
-//! could be stored where others reach it). Only types with more integer parameters than
-//! [`MIN_INT_PARAMS`] are planned: ordinary functions keep their parameters in order.
+//! A type never leaves the module when no function of it is imported, exported, the start
+//! function, in an element segment other than an active one of a static table (see `facts`),
+//! named by `ref.func`, or in a global's initializer; no indirect call of the type goes through a
+//! table that is not static (it could reach a function of another module); and no `table.get`
+//! reads a static table (the funcref could be stored where others reach it). Types that leave
+//! the module, and a group function's own type, get no plan: the convention's default.
 
 use crate::facts::ModuleFacts;
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
@@ -25,34 +31,35 @@ use crate::types::{FuncType, ValType};
 use std::collections::{HashMap, HashSet};
 use wasmparser::Operator as O;
 
-/// Types with at most this many integer parameters are not planned: every convention has
+/// Types with at most this many integer parameters get no hot parameters: every convention has
 /// integer registers for them.
 pub const MIN_INT_PARAMS: usize = 6;
 
-/// Per function type that never leaves the module: which of its parameters are hot.
+/// What the module knows of one of its own function types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypePlan {
+    /// Its functions are called only normally, never by a tail call, and make no tail calls.
+    pub ordinary: bool,
+    /// Per parameter, whether it is hot; `None` for types with few integer parameters.
+    pub hot: Option<Vec<bool>>,
+}
+
+/// The plan of every function type that never leaves the module.
 #[derive(Clone, Debug, Default)]
-pub struct LanePlans(HashMap<FuncType, Vec<bool>>);
+pub struct TypePlans(HashMap<FuncType, TypePlan>);
 
-impl LanePlans {
-    /// Which parameters of `ty` are hot, if the module planned its lanes.
-    pub fn hot(&self, ty: &FuncType) -> Option<&[bool]> {
-        self.0.get(ty).map(Vec::as_slice)
+impl TypePlans {
+    /// The plan for `ty`, if it never leaves the module.
+    pub fn plan(&self, ty: &FuncType) -> Option<&TypePlan> {
+        self.0.get(ty)
     }
 
-    /// The planned types, with which parameters are hot.
-    pub fn iter(&self) -> impl Iterator<Item = (&FuncType, &[bool])> {
-        self.0.iter().map(|(ty, hot)| (ty, hot.as_slice()))
+    /// The planned types.
+    pub fn iter(&self) -> impl Iterator<Item = (&FuncType, &TypePlan)> {
+        self.0.iter()
     }
 
-    pub fn find(info: &ModuleInfo, facts: &ModuleFacts, bodies: &[FunctionInput<'_>]) -> LanePlans {
-        let candidates: HashSet<&FuncType> = info
-            .types
-            .iter()
-            .filter(|ty| ty.params.iter().filter(|p| is_int(p)).count() > MIN_INT_PARAMS)
-            .collect();
-        if candidates.is_empty() {
-            return LanePlans::default();
-        }
+    pub fn find(info: &ModuleInfo, facts: &ModuleFacts, bodies: &[FunctionInput<'_>]) -> TypePlans {
         let static_table = |t: u32| facts.static_tables.get(t as usize) == Some(&true);
         // The types of functions reachable from outside the module.
         let mut leaves: HashSet<&FuncType> = HashSet::new();
@@ -81,26 +88,30 @@ impl LanePlans {
             }));
         }
 
-        // Per type: how many of its functions use each parameter, and how many functions it has.
+        // Types that make or take tail calls; per type with many integer parameters, how many
+        // of its functions use each parameter, and how many functions it has.
+        let mut tail_linked: HashSet<&FuncType> = HashSet::new();
         let mut users: HashMap<&FuncType, Vec<usize>> = HashMap::new();
         let mut functions: HashMap<&FuncType, usize> = HashMap::new();
+        let many_ints = |ty: &FuncType| ty.params.iter().filter(|p| is_int(p)).count() > MIN_INT_PARAMS;
         for input in bodies {
             let ty = info.func_type(input.func_index);
-            let Ok(mut reader) = input.body.get_operators_reader() else { return LanePlans::default() };
+            let Ok(mut reader) = input.body.get_operators_reader() else { return TypePlans::default() };
             let mut uses = ParamUses::new(ty.params.len());
             while !reader.eof() {
-                let Ok(op) = reader.read() else { return LanePlans::default() };
-                let own_tail_call = match op {
+                let Ok(op) = reader.read() else { return TypePlans::default() };
+                let callee = match op {
                     O::ReturnCall { function_index } => {
-                        info.funcs.get(function_index as usize).is_some()
-                            && info.func_type(function_index) == ty
+                        info.funcs.get(function_index as usize).map(|_| info.func_type(function_index))
                     }
-                    O::ReturnCallIndirect { type_index, .. } => {
-                        info.types.get(type_index as usize) == Some(ty)
-                    }
-                    _ => false,
+                    O::ReturnCallIndirect { type_index, .. } => info.types.get(type_index as usize),
+                    _ => None,
                 };
-                uses.step(&op, own_tail_call);
+                if let Some(callee) = callee {
+                    tail_linked.insert(ty);
+                    tail_linked.insert(callee);
+                }
+                uses.step(&op, callee == Some(ty));
                 match op {
                     O::RefFunc { function_index } => reachable.push(function_index),
                     O::CallIndirect { type_index, table_index }
@@ -109,11 +120,11 @@ impl LanePlans {
                     {
                         leaves.extend(info.types.get(type_index as usize));
                     }
-                    O::TableGet { table } if static_table(table) => return LanePlans::default(),
+                    O::TableGet { table } if static_table(table) => return TypePlans::default(),
                     _ => {}
                 }
             }
-            if candidates.contains(ty) {
+            if many_ints(ty) {
                 *functions.entry(ty).or_default() += 1;
                 let counts = users.entry(ty).or_insert_with(|| vec![0; ty.params.len()]);
                 for (count, used) in counts.iter_mut().zip(uses.used()) {
@@ -126,18 +137,14 @@ impl LanePlans {
             reachable.into_iter().filter_map(|f| info.types.get(*info.funcs.get(f as usize)? as usize)),
         );
         let mut plans = HashMap::new();
-        for (ty, counts) in users {
-            if leaves.contains(ty) {
-                continue;
-            }
-            let n = functions[ty];
-            let hot: Vec<bool> = counts.iter().map(|c| 2 * c >= n).collect();
-            // A plan in which every integer parameter is hot changes nothing.
-            if ty.params.iter().zip(&hot).any(|(p, h)| is_int(p) && !h) {
-                plans.insert(ty.clone(), hot);
-            }
+        for ty in info.types.iter().filter(|ty| !leaves.contains(*ty)) {
+            let hot = users.get(ty).map(|counts| {
+                let n = functions[ty];
+                counts.iter().map(|c| 2 * c >= n).collect::<Vec<bool>>()
+            });
+            plans.insert(ty.clone(), TypePlan { ordinary: !tail_linked.contains(ty), hot });
         }
-        LanePlans(plans)
+        TypePlans(plans)
     }
 }
 
@@ -319,11 +326,11 @@ fn is_int(ty: &ValType) -> bool {
 mod tests {
     use super::*;
 
-    fn plans_of(wat: &str) -> (ModuleInfo, LanePlans) {
+    fn plans_of(wat: &str) -> (ModuleInfo, TypePlans) {
         let bytes = wat::parse_str(wat).unwrap();
         let parsed = crate::module::parse(&bytes).unwrap();
         let facts = ModuleFacts::gather(&parsed.info, &parsed.bodies);
-        let plans = LanePlans::find(&parsed.info, &facts, &parsed.bodies);
+        let plans = TypePlans::find(&parsed.info, &facts, &parsed.bodies);
         (parsed.info, plans)
     }
 
@@ -347,7 +354,9 @@ mod tests {
         let (info, plans) = plans_of(&format!("(module {HANDLERS})"));
         // Parameter 1 indexes the table in two handlers of three, parameter 0 in one.
         let hot = [false, true, false, false, false, false, false, false];
-        assert_eq!(plans.hot(info.func_type(0)), Some(&hot[..]));
+        let plan = plans.plan(info.func_type(0)).unwrap();
+        assert_eq!(plan.hot.as_deref(), Some(&hot[..]));
+        assert!(!plan.ordinary, "its functions tail-call each other");
     }
 
     #[test]
@@ -364,7 +373,9 @@ mod tests {
                         (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (local.get 0))))"#,
         );
         let ty = info.func_type(0);
-        assert_eq!(plans.hot(ty), Some(&[true, true, false, false, false, false, false, false][..]));
+        let plan = plans.plan(ty).unwrap();
+        assert_eq!(plan.hot.as_deref(), Some(&[true, true, false, false, false, false, false, false][..]));
+        assert!(plan.ordinary, "called only by call_indirect");
     }
 
     #[test]
@@ -381,7 +392,7 @@ mod tests {
             )
         };
         let (info, plans) = plans_of(&module(""));
-        assert!(plans.hot(&info.types[0]).is_some(), "the control case is planned");
+        assert!(plans.plan(&info.types[0]).is_some(), "the control case is planned");
         for extra in [
             r#"(export "a" (func $a))"#,
             r#"(import "env" "f" (func (type $h)))"#,
@@ -393,7 +404,26 @@ mod tests {
         ] {
             let (info, plans) = plans_of(&module(extra));
             let ty = &info.types[0];
-            assert!(plans.hot(ty).is_none(), "planned despite {extra}");
+            assert!(plans.plan(ty).is_none(), "planned despite {extra}");
         }
+    }
+
+    #[test]
+    fn types_that_take_part_in_tail_calls_are_not_ordinary() {
+        let (info, plans) = plans_of(
+            r#"(module
+                (type $leaf (func (param i32) (result i32)))
+                (type $tailer (func (param i64) (result i32)))
+                (type $tailed (func (param f64) (result i32)))
+                (func $leaf (type $leaf) (local.get 0))
+                (func $tailer (type $tailer) (return_call $tailed (f64.const 1)))
+                (func $tailed (type $tailed) (call $leaf (i32.const 2)))
+                (func (export "run") (result i32) (call $tailer (i64.const 0))))"#,
+        );
+        let ordinary = |t: usize| plans.plan(&info.types[t]).map(|p| p.ordinary);
+        assert_eq!(ordinary(0), Some(true));
+        assert_eq!(ordinary(1), Some(false), "makes a tail call");
+        assert_eq!(ordinary(2), Some(false), "is tail-called");
+        assert_eq!(plans.plan(&info.types[0]).unwrap().hot, None, "one integer parameter");
     }
 }
