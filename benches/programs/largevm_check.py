@@ -12,16 +12,7 @@ Standard library only.
 """
 import sys
 
-
-def leb_u(b, i):
-    r = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        r |= (x & 0x7F) << s
-        s += 7
-        if x < 0x80:
-            return r, i
+from wasm_check import leb_u
 
 
 def main():

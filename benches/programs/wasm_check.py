@@ -74,4 +74,5 @@ def main():
     print(f"{path}: imports=0 exports={','.join(sorted(exports))}")
 
 
-main()
+if __name__ == "__main__":
+    main()
