@@ -509,7 +509,7 @@ pub(crate) fn compile_piece(
         };
         relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
-    let frameless = !sets_up_frame(isa, buffer.data());
+    let frameless = buffer.frame_layout().is_some_and(|layout| !layout.frame_record);
     let traps = buffer
         .traps()
         .iter()
@@ -526,14 +526,4 @@ pub(crate) fn compile_piece(
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();
     Ok(Piece { blob: CodeBlob { code, relocs, traps }, clif, disasm, srclocs })
-}
-
-/// Whether compiled code begins with Cranelift's frame set-up (`push %rbp` on x86-64, `stp x29,
-/// x30, [sp, #-16]!` on AArch64), which every function has that is not frameless (kite's
-/// Cranelift patch leaves out the frame of a `preserve_none` function that needs none).
-fn sets_up_frame(isa: &dyn TargetIsa, code: &[u8]) -> bool {
-    match isa.triple().architecture {
-        target_lexicon::Architecture::X86_64 => code.first() == Some(&0x55),
-        _ => code.get(..4) == Some(&0xa9bf_7bfd_u32.to_le_bytes()[..]),
-    }
 }

@@ -2456,6 +2456,7 @@ impl<M: ABIMachineSpec> Callee<M> {
         MachBufferFrameLayout {
             frame_to_fp_offset,
             stackslots,
+            frame_record: self.frame_layout().setup_area_size > 0,
         }
     }
 }

@@ -2355,6 +2355,10 @@ pub struct MachBufferFrameLayout {
     pub frame_to_fp_offset: u32,
     /// Offset from bottom of frame for each StackSlot,
     pub stackslots: SecondaryMap<ir::StackSlot, MachBufferStackSlot>,
+    /// kite's patch: whether the function sets up a frame record (saved frame pointer and
+    /// return address); false for a frameless `preserve_none` function
+    /// (`preserve_none_frameless`), whose return address stays where its caller left it.
+    pub frame_record: bool,
 }
 
 /// Descriptor for a single stack slot in the compiled function.
