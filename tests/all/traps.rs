@@ -221,3 +221,47 @@ fn a_huge_table_is_an_instantiation_error_not_an_abort() {
         assert!(format!("{error:#}").contains("exceeds the limit"), "under {cc}: {error:#}");
     }
 }
+
+/// A function that makes no ordinary calls checks no stack limit under `wide` and `fused`: the
+/// runtime keeps a margin below the limit for one such frame. One with 5,000 `i64` values live
+/// at once sets up a 40 KiB frame, past `UNCHECKED_FRAME_LIMIT`, so Cranelift must check the
+/// limit in its prologue, frame included (issue 14: a frame larger than the margin ran off an
+/// embedder's small thread stack). Reached from a recursion that calls it at every level, it is
+/// the function that traps: without its check the recursion's own check would trap instead,
+/// one call later, or with a frame past the margin the process would crash. `$big` ends in a
+/// tail call, so under `fused` its frame is a group function's (recompiled the same way).
+#[test]
+fn a_function_with_a_frame_larger_than_the_margin_checks_the_stack() {
+    let live = 5000;
+    let loads: String = (0..live).map(|i| format!("(i64.load offset={} (local.get 0))\n", i * 8)).collect();
+    let adds = "i64.add\n".repeat(live - 1);
+    let wat = format!(
+        r#"(module $m (memory 1)
+        (func $big (param i32) (result i64)
+          {loads}
+          (i64.store (local.get 0) (i64.const 7))
+          {adds}
+          (return_call $finish))
+        (func $finish (param i64) (result i64) (local.get 0))
+        (func $rec (export "rec") (param i32) (result i64)
+          (i64.add (call $big (i32.const 0)) (call $rec (i32.add (local.get 0) (i32.const 1))))))"#
+    );
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            for (cc, engine) in engines() {
+                let module = Module::new(&engine, &wat).unwrap();
+                let mut store = Store::new(&engine, ());
+                let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+                let trap = trap_of(&mut store, instance, "rec", &[Val::I32(0)]);
+                assert_eq!(trap.kind, TrapKind::StackOverflow, "under {cc}");
+                // Under `fused` the check is in the prologue of the group function of `$big` and
+                // `$finish`, code before either member's, which backtraces name after the first.
+                let innermost = trap.backtrace.first().map(String::as_str);
+                assert!(matches!(innermost, Some("m!big" | "m!finish")), "under {cc}: {trap}");
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -79,6 +79,9 @@ impl CompileCommand {
                     "entry stub of a fused group: tail-calls the group function with its selector"
                 }
                 (false, _) => "stack check in the prologue",
+                (true, _) if f.prologue_stack_check => {
+                    "stack check in the prologue: its frame is larger than an unchecked one may be"
+                }
                 (true, true) => "stack check at entry: makes ordinary calls",
                 (true, false) => "no stack check: makes no ordinary calls",
             };
@@ -211,7 +214,13 @@ fn module_facts(
             n => format!("{n} indirect tail calls, each a br_table over the members"),
         };
         let tiers = tier_up && GroupTier::Profiling.for_group(group) == GroupTier::Profiling;
-        let stack = if group.makes_calls || tiers { "stack check at entry" } else { "no stack check" };
+        let stack = if compiled.group_code[index].prologue_stack_check {
+            "stack check in the prologue: its frame is larger than an unchecked one may be"
+        } else if group.makes_calls || tiers {
+            "stack check at entry"
+        } else {
+            "no stack check"
+        };
         let tiering = if tiers {
             "; listed as first compiled, profiling: at run time recompiled to test each br_table's \
              most frequent target first (--tier-up-after)"

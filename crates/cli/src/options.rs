@@ -45,6 +45,96 @@ impl CommonOptions {
     }
 }
 
+/// Limits on what a guest may take, on `run` and `wast`.
+#[derive(Args, Clone, Debug, Default)]
+pub struct LimitOptions {
+    /// The most bytes any linear memory may grow to (`64MiB`, `4GiB`, or bytes), rounded down
+    /// to whole 64 KiB pages: a `memory.grow` past it returns -1, and a module whose memory
+    /// starts larger fails to instantiate.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+    /// The most elements any table may grow to.
+    #[arg(long = "max-table-elements", value_name = "N")]
+    pub max_table_elements: Option<u64>,
+    /// The most native stack Wasm code may use (`512KiB`, `8MiB`, or bytes) before it traps
+    /// with "call stack exhausted".
+    #[arg(long = "max-wasm-stack", value_name = "SIZE", value_parser = parse_size)]
+    pub max_wasm_stack: Option<u64>,
+}
+
+impl LimitOptions {
+    pub fn apply(&self, config: &mut Config) {
+        if let Some(bytes) = self.max_memory {
+            config.max_memory_pages(bytes / kite_runtime::WASM_PAGE_SIZE);
+        }
+        if let Some(elements) = self.max_table_elements {
+            config.max_table_elements(elements);
+        }
+        if let Some(bytes) = self.max_wasm_stack {
+            config.max_wasm_stack(usize::try_from(bytes).unwrap_or(usize::MAX));
+        }
+    }
+}
+
+/// A size in bytes: a number with an optional binary unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: u64 = match unit {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => return Err(format!("expected a size such as `65536`, `64MiB` or `4GiB`, not `{text}`")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("expected a size such as `65536`, `64MiB` or `4GiB`, not `{text}`"))
+}
+
+/// A duration: a decimal number and a unit (`ms`, `s`, `m`): `1.5s`, `200ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("expected a duration such as `1.5s` or `200ms`, not `{text}`");
+    let at = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(at);
+    let seconds_per_unit = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        _ => return Err(bad()),
+    };
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    std::time::Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        for bad in ["", "MiB", "1.5GiB", "12TB", "-1", "99999999999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "5", "s", "1..5s", "-1s", "3h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 /// What a WASI program is given, as `wasmtime run` takes it.
 #[derive(Args, Clone, Debug, Default)]
 pub struct WasiOptions {

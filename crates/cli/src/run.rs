@@ -9,7 +9,7 @@
 //! fib.wat --invoke fib 30`); everything from the first other argument on, or after `--`, is the
 //! program's.
 
-use crate::options::{CommonOptions, WasiOptions};
+use crate::options::{CommonOptions, LimitOptions, WasiOptions, parse_duration};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kite_runtime::{Engine, Linker, Module, Store, Val, ValType};
@@ -24,6 +24,16 @@ pub struct RunCommand {
     common: CommonOptions,
     #[command(flatten)]
     wasi: WasiOptions,
+    #[command(flatten)]
+    limits: LimitOptions,
+    /// Give the guest this much fuel: every operator it runs costs one unit (but nop, drop,
+    /// block, loop, else, end), and it traps with "all fuel consumed" when none is left.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Interrupt the guest with a trap ("interrupted") once it has run this long (`1.5s`,
+    /// `200ms`); checked at function entries, loop headers and tail calls.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
     /// Call this export instead of `_start`, with ARGS parsed by its parameter types.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -36,11 +46,29 @@ pub struct RunCommand {
 
 impl RunCommand {
     pub fn execute(self) -> Result<ExitCode> {
-        let engine = Engine::new(&self.common.config()?)?;
+        let mut config = self.common.config()?;
+        self.limits.apply(&mut config);
+        config.consume_fuel(self.fuel.is_some());
+        config.epoch_interruption(self.timeout.is_some());
+        let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &self.module)?;
         let uses_wasi = module.imports().any(|(m, _, _)| m == kite_wasi::MODULE);
         let wasi = self.wasi_ctx(uses_wasi)?;
         let mut store = Store::new(&engine, wasi);
+        if let Some(fuel) = self.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if let Some(timeout) = self.timeout {
+            // The deadline is the next epoch, which a timer thread starts when the time is up
+            // (it dies with the process if the guest finishes first). It covers
+            // instantiation too: a start function may loop forever.
+            store.set_epoch_deadline(1);
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            });
+        }
         let mut linker = Linker::new(&engine);
         if uses_wasi {
             kite_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi);

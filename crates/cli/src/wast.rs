@@ -1,6 +1,6 @@
 //! `kite wast FILE...`: runs spec scripts; the last line is `N passed, N failed`.
 
-use crate::options::CommonOptions;
+use crate::options::{CommonOptions, LimitOptions};
 use anyhow::Result;
 use clap::Args;
 use std::io::Write;
@@ -11,6 +11,8 @@ use std::process::ExitCode;
 pub struct WastCommand {
     #[command(flatten)]
     common: CommonOptions,
+    #[command(flatten)]
+    limits: LimitOptions,
     /// Spec scripts to run.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -18,7 +20,8 @@ pub struct WastCommand {
 
 impl WastCommand {
     pub fn execute(self) -> Result<ExitCode> {
-        let config = self.common.config()?;
+        let mut config = self.common.config()?;
+        self.limits.apply(&mut config);
         let (mut passed, mut failed) = (0, 0);
         let mut out = std::io::stdout().lock();
         for file in &self.files {

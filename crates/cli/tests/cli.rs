@@ -83,7 +83,9 @@ fn malformed_module() {
 #[test]
 fn invalid_module() {
     let path = temp_file("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
-    assert_clean_failure(&kite(&["run", path.to_str().unwrap()]), 1, "type mismatch");
+    let o = kite(&["run", path.to_str().unwrap()]);
+    assert_clean_failure(&o, 1, "type mismatch");
+    assert_eq!(stderr(&o).matches("type mismatch").count(), 1, "said once: {}", stderr(&o));
 }
 
 #[test]
@@ -176,6 +178,22 @@ fn wast_reports_counts_and_fails_on_a_failure() {
 }
 
 #[test]
+fn wast_runs_nothing_against_a_module_that_failed() {
+    // The second module fails to instantiate (its start traps): the directives after it must not
+    // run against the first module, which would answer `f` with 1.
+    let wast = temp_file(
+        "failed-module.wast",
+        br#"(module (func (export "f") (result i32) (i32.const 1)))
+        (module (func (export "f") (result i32) (i32.const 2)) (func $s unreachable) (start $s))
+        (assert_return (invoke "f") (i32.const 1))"#,
+    );
+    let o = kite(&["wast", wast.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o).lines().last(), Some("1 passed, 2 failed"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("the last module failed"), "{}", stdout(&o));
+}
+
+#[test]
 fn compile_prints_clif_and_asm_for_both_targets() {
     let clif = kite(&["compile", "examples/fib.wat", "--emit", "clif"]);
     assert!(clif.status.success(), "{}", stderr(&clif));
@@ -231,4 +249,79 @@ fn tier_up_after_takes_a_count_or_never() {
         assert_eq!(o.status.code(), Some(2), "{bad}");
         assert!(stderr(&o).contains("expected a number of calls"), "{bad}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn fuel_stops_a_guest_that_loops_forever() {
+    let wat = temp_file("spin-fuel.wat", br#"(module (func (export "_start") (loop $l (br $l))))"#);
+    let o = kite(&["run", "--fuel", "100000", wat.to_str().unwrap()]);
+    assert_clean_failure(&o, 134, "all fuel consumed");
+    // Enough fuel for a short job: it runs.
+    let wat = temp_file(
+        "short.wat",
+        br#"(module (func (export "f") (result i32) (i32.add (i32.const 1) (i32.const 2))))"#,
+    );
+    let o = kite(&["run", "--fuel", "3", wat.to_str().unwrap(), "--invoke", "f"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "3\n");
+}
+
+#[test]
+fn timeout_interrupts_a_guest_that_loops_forever() {
+    let wat = temp_file("spin-timeout.wat", br#"(module (func (export "_start") (loop $l (br $l))))"#);
+    let start = std::time::Instant::now();
+    let o = kite(&["run", "--timeout", "200ms", wat.to_str().unwrap()]);
+    assert_clean_failure(&o, 134, "interrupted");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(200), "stopped before its deadline");
+    for bad in ["5", "1.5h", "ms"] {
+        let o = kite(&["run", "--timeout", bad, wat.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("expected a duration"), "{bad}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn max_memory_caps_growth_and_instantiation() {
+    // Memory starts at 1 page and tries to grow by 16 (to 1 MiB + 64 KiB).
+    let wat = temp_file(
+        "grow.wat",
+        br#"(module (memory 1) (func (export "grow") (result i32) (memory.grow (i32.const 16))))"#,
+    );
+    let o = kite(&["run", wat.to_str().unwrap(), "--invoke", "grow"]);
+    assert_eq!(stdout(&o), "1\n", "{}", stderr(&o));
+    let o = kite(&["run", "--max-memory", "1MiB", wat.to_str().unwrap(), "--invoke", "grow"]);
+    assert_eq!(stdout(&o), "-1\n", "{}", stderr(&o));
+    let big = temp_file("big-memory.wat", br#"(module (memory 32) (func (export "_start")))"#);
+    assert_clean_failure(
+        &kite(&["run", "--max-memory", "1MiB", big.to_str().unwrap()]),
+        1,
+        "exceeds the limit",
+    );
+}
+
+#[test]
+fn max_table_elements_and_max_wasm_stack_apply_to_run_and_wast() {
+    let wast = temp_file(
+        "limits.wast",
+        br#"(module (table 10 funcref) (func (export "grow") (result i32) (table.grow (ref.null func) (i32.const 10))))
+        (assert_return (invoke "grow") (i32.const 10))"#,
+    );
+    let o = kite(&["wast", wast.to_str().unwrap()]);
+    assert_eq!(stdout(&o).lines().last(), Some("2 passed, 0 failed"), "{}", stdout(&o));
+    // The module still passes; the grow to 20 elements returns -1 instead of 10.
+    let o = kite(&["wast", "--max-table-elements", "15", wast.to_str().unwrap()]);
+    assert_eq!(stdout(&o).lines().last(), Some("1 passed, 1 failed"), "{}", stdout(&o));
+
+    // 5,000 levels of recursion fit in the default stack, not in 16 KiB.
+    let wat = temp_file(
+        "recurse.wat",
+        br#"(module (func $d (export "d") (param i32) (result i32)
+          (if (result i32) (local.get 0)
+            (then (i32.add (call $d (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+            (else (i32.const 0)))))"#,
+    );
+    let o = kite(&["run", wat.to_str().unwrap(), "--invoke", "d", "5000"]);
+    assert_eq!(stdout(&o), "5000\n", "{}", stderr(&o));
+    let o = kite(&["run", "--max-wasm-stack", "16KiB", wat.to_str().unwrap(), "--invoke", "d", "5000"]);
+    assert_clean_failure(&o, 134, "call stack exhausted");
 }

@@ -13,6 +13,7 @@ use crate::module::{FunctionInput, ModuleInfo, parse};
 use crate::plans::TypePlans;
 use crate::tiering::GroupTier;
 use crate::translate::fused::{GROUP_NAMESPACE, entry_stub, translate_group};
+use crate::translate::interrupts::Interrupts;
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
 use crate::trap::TrapKind;
 use crate::vmctx::VMOffsets;
@@ -39,6 +40,8 @@ pub struct CompileOptions {
     /// Compile fused groups to profile their indirect tail calls and call the runtime to tier
     /// up (see `tiering`).
     pub tier_up: bool,
+    /// Fuel and epoch checks in the code (see `translate::interrupts`).
+    pub interrupts: Interrupts,
 }
 
 impl Default for CompileOptions {
@@ -50,6 +53,7 @@ impl Default for CompileOptions {
             keep_text: false,
             parallel: true,
             tier_up: false,
+            interrupts: Interrupts::default(),
         }
     }
 }
@@ -129,6 +133,8 @@ pub struct CompiledGroup {
     /// Its indirect tail calls' `br_table`s in translation order: each one's number of table
     /// elements. Profiles are laid out by them (see `tiering`).
     pub sites: Vec<u32>,
+    /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
+    pub prologue_stack_check: bool,
     pub clif: Option<String>,
     pub disasm: Option<String>,
 }
@@ -139,6 +145,8 @@ pub struct CompiledFunction {
     pub func_index: u32,
     pub offset: u32,
     pub len: u32,
+    /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
+    pub prologue_stack_check: bool,
     pub clif: Option<String>,
     pub disasm: Option<String>,
 }
@@ -240,6 +248,8 @@ impl Analysis {
             isa: &*self.isa,
             tier,
             far_calls,
+            prologue_stack_check: false,
+            interrupts: options.interrupts,
         }
     }
 }
@@ -256,7 +266,14 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
     for (func_index, piece) in compiled {
         let len = piece.blob.code.len() as u32;
         let offset = blob.append(piece.blob, align);
-        functions.push(CompiledFunction { func_index, offset, len, clif: piece.clif, disasm: piece.disasm });
+        functions.push(CompiledFunction {
+            func_index,
+            offset,
+            len,
+            prologue_stack_check: piece.prologue_stack_check,
+            clif: piece.clif,
+            disasm: piece.disasm,
+        });
     }
     let mut group_code = Vec::with_capacity(compiled_groups.len());
     for (piece, sites) in compiled_groups {
@@ -268,6 +285,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
             len,
             members,
             sites,
+            prologue_stack_check: piece.prologue_stack_check,
             clif: piece.clif,
             disasm: piece.disasm,
         });
@@ -314,6 +332,11 @@ pub(crate) struct Piece {
     pub disasm: Option<String>,
     /// (start, end, source location) of the code, sorted; locations are set only in groups.
     pub srclocs: Vec<(u32, u32, u32)>,
+    /// Bytes of stack the function sets up below its frame pointer (spill slots, stack slots,
+    /// saved registers, outgoing arguments).
+    pub frame_size: u32,
+    /// Whether Cranelift checks the stack limit in the prologue, frame included.
+    pub prologue_stack_check: bool,
 }
 
 /// A unit of compilation work.
@@ -423,25 +446,69 @@ fn compile_unit(
     tctx: &mut TranslatorContext,
     keep_text: bool,
 ) -> Result<Done> {
-    let mut func = Function::new();
     match unit {
         Work::Function(slot, input) => {
             let func_index = input.func_index;
-            translate_function(env, input, tctx, &mut func)?;
             let name = env.info.func_display_name(func_index);
-            Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
+            let (piece, ()) = compile_stack_checked(env, keep_text, &name, |env, func| {
+                translate_function(env, input.clone(), tctx, func)
+            })?;
+            Ok(Done::Function(slot, func_index, piece))
         }
         Work::Stub(slot, func_index) => {
+            let mut func = Function::new();
             entry_stub(env, func_index, tctx, &mut func);
             let name = env.info.func_display_name(func_index);
             Ok(Done::Function(slot, func_index, compile_piece(env.isa, func, keep_text, &name)?))
         }
         Work::Group(g, inputs) => {
-            let sites = translate_group(env, g, inputs, tctx, &mut func)?;
-            let piece = compile_piece(env.isa, func, keep_text, &format!("fused group {g}"))?;
+            let (piece, sites) = compile_group(env, g, &inputs, tctx, keep_text)?;
             Ok(Done::Group(g, piece, sites))
         }
     }
+}
+
+/// Translates and compiles fused group `g` from its members' bodies; returns its code and its
+/// `br_table` sites.
+pub(crate) fn compile_group(
+    env: &FuncEnv<'_>,
+    g: u32,
+    inputs: &[FunctionInput<'_>],
+    tctx: &mut TranslatorContext,
+    keep_text: bool,
+) -> Result<(Piece, Vec<u32>)> {
+    compile_stack_checked(env, keep_text, &format!("fused group {g}"), |env, func| {
+        translate_group(env, g, inputs.to_vec(), tctx, func)
+    })
+}
+
+/// The largest frame a function may set up below the stack limit without checking it: a
+/// function that makes no ordinary calls checks nothing under conventions that keep the
+/// context in the pinned register, and the runtime keeps 256 KiB below the limit for host
+/// functions and the signal handler.
+pub const UNCHECKED_FRAME_LIMIT: u32 = 32 * 1024;
+
+/// Translates (with `translate`) and compiles one function; if its frame came out larger than
+/// `UNCHECKED_FRAME_LIMIT` with no check of the stack limit before it is set up, does both
+/// again with Cranelift checking in the prologue. The size of a frame is known only after
+/// register allocation, and such frames are rare, so they pay for a second compilation rather
+/// than every function for a check.
+fn compile_stack_checked<T>(
+    env: &FuncEnv<'_>,
+    keep_text: bool,
+    name: &str,
+    mut translate: impl FnMut(&FuncEnv<'_>, &mut Function) -> Result<T>,
+) -> Result<(Piece, T)> {
+    let mut func = Function::new();
+    let out = translate(env, &mut func)?;
+    let piece = compile_piece(env.isa, func, keep_text, name)?;
+    if piece.prologue_stack_check || piece.frame_size <= UNCHECKED_FRAME_LIMIT {
+        return Ok((piece, out));
+    }
+    let env = FuncEnv { prologue_stack_check: true, ..*env };
+    let mut func = Function::new();
+    let out = translate(&env, &mut func)?;
+    Ok((compile_piece(env.isa, func, keep_text, name)?, out))
 }
 
 /// The members' ranges of a group function's code, from its source locations (a member's
@@ -479,6 +546,7 @@ pub(crate) fn compile_piece(
     name: &str,
 ) -> Result<Piece> {
     let clif = keep_text.then(|| func.display().to_string());
+    let prologue_stack_check = func.stack_limit.is_some();
     let names = func.params.user_named_funcs().clone();
     let mut ctx = Context::for_function(func);
     ctx.set_disasm(keep_text);
@@ -510,6 +578,7 @@ pub(crate) fn compile_piece(
         relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
     }
     let frameless = buffer.frame_layout().is_some_and(|layout| !layout.frame_record);
+    let frame_size = buffer.frame_layout().map_or(0, |layout| layout.frame_to_fp_offset);
     let traps = buffer
         .traps()
         .iter()
@@ -525,5 +594,12 @@ pub(crate) fn compile_piece(
         .collect();
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();
-    Ok(Piece { blob: CodeBlob { code, relocs, traps }, clif, disasm, srclocs })
+    Ok(Piece {
+        blob: CodeBlob { code, relocs, traps },
+        clif,
+        disasm,
+        srclocs,
+        frame_size,
+        prologue_stack_check,
+    })
 }

@@ -4,8 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// The bytes are not a valid module (malformed or invalid); wasmparser's message names the
-    /// byte offset.
-    #[error("{0}")]
+    /// byte offset. Transparent: with `{0}` as its message and `from` as its source, an
+    /// error chain would print wasmparser's message twice.
+    #[error(transparent)]
     Wasm(#[from] wasmparser::BinaryReaderError),
     #[error("unsupported feature: {0}")]
     Unsupported(String),

@@ -33,5 +33,6 @@ pub use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 pub use error::CompileError;
 pub use isa::{IsaOptions, Target};
 pub use module::{ConstExpr, ConstOp, EntityIndex, ModuleInfo, SegmentMode};
+pub use translate::interrupts::Interrupts;
 pub use trap::TrapKind;
 pub use types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};

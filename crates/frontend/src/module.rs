@@ -143,6 +143,24 @@ pub struct FunctionInput<'a> {
     pub body: FunctionBody<'a>,
 }
 
+// By hand: wasmparser's `FuncToValidate` is not `Clone`, though all its fields are (the
+// resources are a shared pointer). A function translated twice is validated twice.
+impl Clone for FunctionInput<'_> {
+    fn clone(&self) -> Self {
+        let v = &self.validator;
+        FunctionInput {
+            func_index: self.func_index,
+            validator: FuncToValidate {
+                resources: v.resources.clone(),
+                index: v.index,
+                ty: v.ty,
+                features: v.features,
+            },
+            body: self.body.clone(),
+        }
+    }
+}
+
 /// The result of reading a module: its description and its function bodies.
 pub struct ParsedModule<'a> {
     pub info: ModuleInfo,

@@ -19,12 +19,10 @@
 //! Sites are numbered in translation order, which is the same in both compilations. Groups
 //! whose sites share one dispatch block (too many edges) do not tier.
 
-use crate::compile::{Analysis, CodeBlob, CompileOptions, compile_piece, member_ranges};
+use crate::compile::{Analysis, CodeBlob, CompileOptions, compile_group, member_ranges};
 use crate::error::Result;
 use crate::groups::TailGroup;
 use crate::translate::TranslatorContext;
-use crate::translate::fused::translate_group;
-use cranelift_codegen::ir::Function;
 
 /// How a fused group is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,15 +88,13 @@ pub fn recompile_group(
     let (analysis, bodies) = Analysis::new(bytes, options)?;
     let hot = hot_elements(sites, counters);
     let env = analysis.env(options, GroupTier::Speculating(&hot), true);
-    let inputs = bodies
+    let inputs: Vec<_> = bodies
         .into_iter()
         .enumerate()
         .filter(|(slot, _)| analysis.groups.group_of.get(*slot).copied().flatten() == Some(group))
         .map(|(_, input)| input)
         .collect();
-    let mut func = Function::new();
-    translate_group(&env, group, inputs, &mut TranslatorContext::default(), &mut func)?;
-    let piece = compile_piece(env.isa, func, false, &format!("fused group {group}"))?;
+    let (piece, _) = compile_group(&env, group, &inputs, &mut TranslatorContext::default(), false)?;
     let members = member_ranges(&piece.srclocs, piece.blob.code.len() as u32);
     Ok(RecompiledGroup { blob: piece.blob, members, hot })
 }

@@ -25,10 +25,14 @@ pub enum TrapKind {
     NullReference,
     /// A host function returned an error; the runtime keeps the error itself.
     HostError,
+    /// The store's fuel ran out (`Config::consume_fuel`).
+    OutOfFuel,
+    /// The engine's epoch reached the store's deadline (`Config::epoch_interruption`).
+    Interrupt,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 12] = [
+    pub const ALL: [TrapKind; 14] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::IntegerOverflow,
@@ -41,6 +45,8 @@ impl TrapKind {
         TrapKind::TableOutOfBounds,
         TrapKind::NullReference,
         TrapKind::HostError,
+        TrapKind::OutOfFuel,
+        TrapKind::Interrupt,
     ];
 
     pub fn code(self) -> TrapCode {
@@ -57,6 +63,8 @@ impl TrapKind {
             TrapKind::TableOutOfBounds => TrapCode::unwrap_user(5),
             TrapKind::NullReference => TrapCode::unwrap_user(6),
             TrapKind::HostError => TrapCode::unwrap_user(7),
+            TrapKind::OutOfFuel => TrapCode::unwrap_user(8),
+            TrapKind::Interrupt => TrapCode::unwrap_user(9),
         }
     }
 
@@ -79,6 +87,8 @@ impl TrapKind {
             TrapKind::TableOutOfBounds => "out of bounds table access",
             TrapKind::NullReference => "null reference",
             TrapKind::HostError => "host function error",
+            TrapKind::OutOfFuel => "all fuel consumed",
+            TrapKind::Interrupt => "interrupted",
         }
     }
 }

@@ -38,7 +38,14 @@ const VMCTX_TYPE_IDS: u32 = 24;
 pub mod store_context {
     /// The lowest address the stack pointer may reach in Wasm code.
     pub const STACK_LIMIT: u32 = 0;
-    pub const SIZE: u32 = 8;
+    /// Fuel consumed, counted up from minus the fuel left (`i64`): the guest is out of fuel
+    /// when it is above zero (see `translate::interrupts`).
+    pub const FUEL_CONSUMED: u32 = 8;
+    /// The epoch at which the guest is interrupted (`u64`).
+    pub const EPOCH_DEADLINE: u32 = 16;
+    /// Address of the engine's current epoch (`u64`, only ever increased).
+    pub const EPOCH_COUNTER: u32 = 24;
+    pub const SIZE: u32 = 32;
 }
 
 /// `VMFuncRef`: what a `funcref` points to, and what an import slot holds.

@@ -6,8 +6,11 @@ use crate::code_memory::CodeMemory;
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
-use kite_frontend::{CompileOptions, Convention, FuncType, IsaOptions, OwnedTargetIsa, Target, trampoline};
+use kite_frontend::{
+    CompileOptions, Convention, FuncType, Interrupts, IsaOptions, OwnedTargetIsa, Target, trampoline,
+};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Engine settings, in the spirit of `wasmtime::Config`.
@@ -20,6 +23,7 @@ pub struct Config {
     pub(crate) verify: bool,
     pub(crate) parallel_compilation: bool,
     pub(crate) tier_up_after: Option<u32>,
+    pub(crate) interrupts: Interrupts,
 }
 
 /// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
@@ -39,6 +43,7 @@ impl Default for Config {
             verify: cfg!(debug_assertions),
             parallel_compilation: true,
             tier_up_after: Some(DEFAULT_TIER_UP_AFTER),
+            interrupts: Interrupts::default(),
         }
     }
 }
@@ -93,6 +98,24 @@ impl Config {
         self
     }
 
+    /// Counts the operators Wasm code runs against its store's fuel (`Store::set_fuel`), and
+    /// traps with "all fuel consumed" when it is spent. Every operator costs one unit but
+    /// `nop`, `drop`, `block`, `loop`, `else`, `end` and `unreachable`, as in Wasmtime; the
+    /// check is at function entries and loop headers. A store starts with no fuel.
+    pub fn consume_fuel(&mut self, on: bool) -> &mut Self {
+        self.interrupts.fuel = on;
+        self
+    }
+
+    /// Has Wasm code compare the engine's epoch (`Engine::increment_epoch`) with its store's
+    /// deadline (`Store::set_epoch_deadline`) at function entries and loop headers, and trap
+    /// with "interrupted" once the deadline has come. A store's deadline starts at the
+    /// current epoch: set one before calling in.
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
+        self.interrupts.epochs = on;
+        self
+    }
+
     /// The frontend's options for compiling under this config for `target`.
     pub fn compile_options_for(&self, target: Target) -> CompileOptions {
         self.compile_options(target, false)
@@ -106,6 +129,7 @@ impl Config {
             keep_text,
             parallel: self.parallel_compilation,
             tier_up: self.tier_up_after.is_some() && self.convention.fuses(),
+            interrupts: self.interrupts,
         }
     }
 }
@@ -133,6 +157,9 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     types: RwLock<TypeRegistry>,
     trampolines: Mutex<HashMap<FuncType, Arc<Trampolines>>>,
+    /// The epoch, read by generated code through each store's context (boxed: its address is
+    /// handed out and must not move).
+    epoch: Box<AtomicU64>,
 }
 
 /// Compiles modules and owns what their instances share. Cheap to clone.
@@ -159,11 +186,26 @@ impl Engine {
             isa,
             types: RwLock::default(),
             trampolines: Mutex::default(),
+            epoch: Box::default(),
         })))
     }
 
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// Advances the epoch by one: Wasm code of every store whose deadline this reaches traps
+    /// with "interrupted" at its next check. Safe to call from any thread (a timer's, say).
+    pub fn increment_epoch(&self) {
+        self.0.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.0.epoch.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &*self.0.epoch
     }
 
     pub fn convention(&self) -> &'static str {

@@ -46,6 +46,8 @@ pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy}
 pub use instance::{Instance, LinkError};
 pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, ValType};
 pub use linker::Linker;
+/// The size of a WebAssembly page, in bytes.
+pub const WASM_PAGE_SIZE: u64 = memory::PAGE_SIZE as u64;
 pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreOpaque};
 pub use traps::Trap;

@@ -63,7 +63,12 @@ impl<T> Store<T> {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     engine: engine.clone(),
-                    context: Box::default(),
+                    context: Box::new(VMStoreContext {
+                        stack_limit: 0,
+                        fuel_consumed: 0,
+                        epoch_deadline: engine.current_epoch(),
+                        epoch_counter: engine.epoch_counter(),
+                    }),
                     instances: Vec::new(),
                     memories: Vec::new(),
                     tables: Vec::new(),
@@ -93,6 +98,34 @@ impl<T> Store<T> {
 
     pub fn into_data(self) -> T {
         self.inner.data
+    }
+
+    /// Sets the fuel Wasm code of this store may spend (`Config::consume_fuel`).
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.fuel_enabled()?;
+        self.inner.opaque.context.fuel_consumed = -i64::try_from(fuel).unwrap_or(i64::MAX);
+        Ok(())
+    }
+
+    /// The fuel left (`Config::consume_fuel`).
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.fuel_enabled()?;
+        Ok(self.inner.opaque.context.fuel_consumed.min(0).unsigned_abs())
+    }
+
+    fn fuel_enabled(&self) -> anyhow::Result<()> {
+        if self.engine().config().interrupts.fuel {
+            Ok(())
+        } else {
+            anyhow::bail!("fuel is not enabled: use `Config::consume_fuel`")
+        }
+    }
+
+    /// Interrupts Wasm code of this store once the engine's epoch has advanced `ticks` beyond
+    /// its current value (`Config::epoch_interruption`).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let now = self.engine().current_epoch();
+        self.inner.opaque.context.epoch_deadline = now.saturating_add(ticks);
     }
 }
 

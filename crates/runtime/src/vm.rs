@@ -3,9 +3,14 @@
 
 /// Per-store state shared by all its instances.
 #[repr(C)]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VMStoreContext {
     pub stack_limit: usize,
+    /// Minus the fuel left (generated code counts it up; out of fuel above zero).
+    pub fuel_consumed: i64,
+    pub epoch_deadline: u64,
+    /// The engine's epoch, which outlives every store of the engine.
+    pub epoch_counter: *const std::sync::atomic::AtomicU64,
 }
 
 /// A callable function: what a `funcref` points to.
@@ -55,6 +60,9 @@ mod tests {
     #[test]
     fn layouts_match_the_frontend_contract() {
         assert_eq!(offset_of!(VMStoreContext, stack_limit) as u32, vmctx::store_context::STACK_LIMIT);
+        assert_eq!(offset_of!(VMStoreContext, fuel_consumed) as u32, vmctx::store_context::FUEL_CONSUMED);
+        assert_eq!(offset_of!(VMStoreContext, epoch_deadline) as u32, vmctx::store_context::EPOCH_DEADLINE);
+        assert_eq!(offset_of!(VMStoreContext, epoch_counter) as u32, vmctx::store_context::EPOCH_COUNTER);
         assert_eq!(size_of::<VMStoreContext>() as u32, vmctx::store_context::SIZE);
         assert_eq!(offset_of!(VMFuncRef, code) as u32, vmctx::funcref::CODE);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmctx::funcref::VMCTX);

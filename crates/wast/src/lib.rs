@@ -102,6 +102,12 @@ impl Runner {
         match directive {
             WastDirective::Module(mut module) => {
                 let id = module_id(&module);
+                // Until this module stands, nothing may run against the one before it: a failed
+                // module would otherwise show up as wrong answers from its predecessor.
+                self.current = None;
+                if let Some(id) = &id {
+                    self.instances.remove(id);
+                }
                 let module = self.compile(&mut module)?;
                 let instance = self.linker.instantiate(&mut self.store, &module)?;
                 self.current = Some(instance);
@@ -185,7 +191,7 @@ impl Runner {
     fn instance(&self, name: Option<&str>) -> Result<Instance> {
         match name {
             Some(name) => self.instances.get(name).copied().with_context(|| format!("no instance `{name}`")),
-            None => self.current.context("no module instantiated yet"),
+            None => self.current.context("no module: none instantiated yet, or the last module failed"),
         }
     }
 

@@ -11,7 +11,8 @@
 
 use super::calls::{StaticCall, static_dispatch};
 use super::{
-    FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, tiering, translate_body,
+    FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, set_stack_limit, tiering,
+    translate_body,
 };
 use crate::error::Result;
 use crate::groups::TailGroup;
@@ -53,12 +54,15 @@ pub fn translate_group(
     // The group function is called only by its members' stubs and its own recompilations:
     // its synthetic type gets the convention's lanes in order, never a module's plan.
     func.signature = env.cc.signature(&group.ty, None, env.isa);
+    if env.prologue_stack_check {
+        set_stack_limit(func, env);
+    }
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
     let (vmctx, context, slots) = enter(&mut b, env, &group.ty);
     let tier = env.tier.for_group(group);
     // Profiling code calls the runtime to tier up, which needs more than the margin below the
     // stack limit that covers a function making no calls.
-    if group.makes_calls || tier == GroupTier::Profiling {
+    if (group.makes_calls || tier == GroupTier::Profiling) && !env.prologue_stack_check {
         check_stack(&mut b, vmctx);
     }
     let memory_bases = super::memory_bases(&mut b, env, vmctx, context);

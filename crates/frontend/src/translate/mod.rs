@@ -10,6 +10,7 @@ mod calls;
 mod control;
 mod conversions;
 pub(crate) mod fused;
+pub mod interrupts;
 mod memory;
 mod numeric;
 mod tables;
@@ -54,6 +55,14 @@ pub struct FuncEnv<'m> {
     /// group): calls to the module's functions then take absolute addresses, which reach
     /// anywhere, instead of relative ones.
     pub far_calls: bool,
+    /// Set when Cranelift checks the stack limit in the prologue, the frame's size included,
+    /// under a convention that keeps the context in the pinned register (which otherwise lets
+    /// only functions that make calls check, after their prologue): for a function whose first
+    /// compilation set up a frame larger than the margin the runtime keeps below the limit
+    /// (`compile::UNCHECKED_FRAME_LIMIT`).
+    pub prologue_stack_check: bool,
+    /// Fuel and epoch checks (see `interrupts`).
+    pub interrupts: interrupts::Interrupts,
 }
 
 impl FuncEnv<'_> {
@@ -150,6 +159,9 @@ pub(crate) struct Translator<'a, 'f> {
     pub control: Vec<Frame>,
     pub reachable: bool,
     pub shared: Shared<'a>,
+    /// Fuel of the straight run translated since the counter was last updated (see
+    /// `interrupts`).
+    pub fuel_pending: u32,
 }
 
 /// What the translation of one function keeps across the members of a fused group, which are
@@ -329,6 +341,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         if !self.reachable {
             return control::translate_unreachable(self, op);
         }
+        interrupts::before_operator(self, op);
         let handled = control::translate(self, op)?
             || variables::translate(self, op)?
             || numeric::translate(self, op)?
@@ -336,7 +349,11 @@ impl<'a, 'f> Translator<'a, 'f> {
             || memory::translate(self, op)?
             || calls::translate(self, op)?
             || tables::translate(self, op)?;
-        if handled { Ok(()) } else { Err(CompileError::Unsupported(format!("operator {op:?}"))) }
+        if !handled {
+            return Err(CompileError::Unsupported(format!("operator {op:?}")));
+        }
+        interrupts::after_operator(self, op);
+        Ok(())
     }
 }
 
@@ -359,13 +376,13 @@ pub fn translate_function(
     let func_type = info.func_type(func_index);
     func.name = UserFuncName::user(FUNC_NAMESPACE, func_index);
     func.signature = env.signature(func_type);
-    if !env.cc.pinned_context() {
+    if !env.cc.pinned_context() || env.prologue_stack_check {
         set_stack_limit(func, env);
     }
     let mut b = FunctionBuilder::new(func, &mut ctx.builder);
     let (vmctx, context, params) = enter(&mut b, env, func_type);
     let defined = (func_index - info.num_imported_funcs) as usize;
-    if env.cc.pinned_context() && env.facts.makes_calls[defined] {
+    if env.cc.pinned_context() && env.facts.makes_calls[defined] && !env.prologue_stack_check {
         check_stack(&mut b, vmctx);
     }
     let shared = Shared { memory_bases: memory_bases(&mut b, env, vmctx, context), ..Shared::default() };
@@ -419,15 +436,18 @@ fn load_memory_base(b: &mut FunctionBuilder<'_>, env: &FuncEnv<'_>, vmctx: Value
     b.ins().load(env.isa.pointer_type(), invariant(), vmctx, offset)
 }
 
-/// Has Cranelift check the stack limit in the prologue; it lives in the store context, two
-/// dependent loads away from the `VMContext` parameter.
-fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
-    let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
+/// Has Cranelift check the stack limit in the prologue, before the frame is set up, with the
+/// frame's size; the limit lives in the store context, two dependent loads away from the
+/// context (the `VMContext` parameter, or with kite's Cranelift patch the pinned register,
+/// which may point `context_prefix` bytes above the `VMContext`).
+pub(crate) fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
+    let context_gv = func.create_global_value(GlobalValueData::VMContext);
     let invariant_flags = func.dfg.mem_flags.insert(invariant()).expect("few flags");
     let trusted_flags = func.dfg.mem_flags.insert(trusted()).expect("few flags");
+    let store_context_offset = i64::from(VMCTX_STORE_CONTEXT) - i64::from(env.context_prefix.unwrap_or(0));
     let store_gv = func.create_global_value(GlobalValueData::Load {
-        base: vmctx_gv,
-        offset: (VMCTX_STORE_CONTEXT as i32).into(),
+        base: context_gv,
+        offset: i32::try_from(store_context_offset).expect("a context prefix fits in i32").into(),
         global_type: env.isa.pointer_type(),
         flags: invariant_flags,
     });
@@ -442,7 +462,8 @@ fn set_stack_limit(func: &mut Function, env: &FuncEnv<'_>) {
 
 /// The translator's own stack check, for conventions without a context parameter: traps if the
 /// stack pointer is below the limit. Only functions that make ordinary calls need it; the
-/// margin the runtime keeps below the limit covers one frame of any function that does not.
+/// margin the runtime keeps below the limit covers one frame of any function that does not,
+/// up to `compile::UNCHECKED_FRAME_LIMIT` (larger ones check in the prologue instead).
 pub(crate) fn check_stack(b: &mut FunctionBuilder<'_>, vmctx: Value) {
     let ptr = types::I64;
     let store = b.ins().load(ptr, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
@@ -512,7 +533,9 @@ fn translate_body<'a, 'f>(
         }],
         reachable: true,
         shared,
+        fuel_pending: 0,
     };
+    interrupts::at_entry(&mut t);
 
     let mut ops = wasmparser::OperatorsReader::new(reader);
     while !ops.eof() {

@@ -472,6 +472,13 @@ pub trait ABIMachineSpec {
     ///   temporary as this one.
     fn get_stacklimit_reg(call_conv: isa::CallConv) -> Reg;
 
+    /// kite's patch: the pinned register, where a function without a `vmctx` parameter keeps
+    /// its context when the ISA flags pin one (`enable_pinned_reg`). `None` where the ISA has
+    /// none (then a stack limit must start from a `vmctx` parameter, as before).
+    fn pinned_reg() -> Option<Reg> {
+        None
+    }
+
     /// Generate a load to the given [base+offset] address.
     fn gen_load_base_offset(into_reg: Writable<Reg>, base: Reg, offset: i32, ty: Type) -> Self::I;
 
@@ -1306,9 +1313,16 @@ impl<M: ABIMachineSpec> Callee<M> {
         // stack limit. This can either be specified as a special-purpose
         // argument or as a global value which often calculates the stack limit
         // from the arguments.
+        // kite's patch: a function whose context is in the pinned register rather than a
+        // `vmctx` parameter may root its stack limit there.
+        let pinned = if flags.enable_pinned_reg() {
+            M::pinned_reg()
+        } else {
+            None
+        };
         let stack_limit = f
             .stack_limit
-            .map(|gv| gen_stack_limit::<M>(f, sigs, sig, gv));
+            .map(|gv| gen_stack_limit::<M>(f, sigs, sig, gv, pinned));
 
         let tail_args_size = sigs[sig].sized_stack_arg_space;
 
@@ -1420,9 +1434,10 @@ fn gen_stack_limit<M: ABIMachineSpec>(
     sigs: &SigSet,
     sig: Sig,
     gv: ir::GlobalValue,
+    pinned: Option<Reg>,
 ) -> (Reg, SmallInstVec<M::I>) {
     let mut insts = smallvec![];
-    let reg = generate_gv::<M>(f, sigs, sig, gv, &mut insts);
+    let reg = generate_gv::<M>(f, sigs, sig, gv, pinned, &mut insts);
     return (reg, insts);
 }
 
@@ -1431,12 +1446,15 @@ fn generate_gv<M: ABIMachineSpec>(
     sigs: &SigSet,
     sig: Sig,
     gv: ir::GlobalValue,
+    pinned: Option<Reg>,
     insts: &mut SmallInstVec<M::I>,
 ) -> Reg {
     match f.global_values[gv] {
-        // Return the direct register the vmcontext is in
+        // Return the direct register the vmcontext is in (kite's patch: or, without a vmctx
+        // parameter, the pinned register)
         ir::GlobalValueData::VMContext => {
             get_special_purpose_param_register(f, sigs, sig, ir::ArgumentPurpose::VMContext)
+                .or(pinned)
                 .expect("no vmcontext parameter found")
         }
         // Load our base value into a register, then load from that register
@@ -1447,7 +1465,7 @@ fn generate_gv<M: ABIMachineSpec>(
             global_type: _,
             flags: _,
         } => {
-            let base = generate_gv::<M>(f, sigs, sig, base, insts);
+            let base = generate_gv::<M>(f, sigs, sig, base, pinned, insts);
             let into_reg = Writable::from_reg(M::get_stacklimit_reg(f.stencil.signature.call_conv));
             insts.push(M::gen_load_base_offset(
                 into_reg,

@@ -571,6 +571,11 @@ impl ABIMachineSpec for AArch64MachineDeps {
         Inst::LoadAddr { rd: into_reg, mem }
     }
 
+    fn pinned_reg() -> Option<Reg> {
+        // kite's patch: see `ABIMachineSpec::pinned_reg`.
+        Some(pinned_reg())
+    }
+
     fn get_stacklimit_reg(_call_conv: isa::CallConv) -> Reg {
         spilltmp_reg()
     }

@@ -497,6 +497,11 @@ impl ABIMachineSpec for X64ABIMachineSpec {
         }
     }
 
+    fn pinned_reg() -> Option<Reg> {
+        // kite's patch: see `ABIMachineSpec::pinned_reg`.
+        Some(regs::pinned_reg())
+    }
+
     fn get_stacklimit_reg(_call_conv: isa::CallConv) -> Reg {
         // As per comment on trait definition, we must return a caller-save
         // register that is not used as an argument here.

@@ -1,0 +1,153 @@
+//! What a guest pays to be stoppable: fuel (a count of operators run, traps when the store's
+//! fuel is spent) and epochs (traps once the engine's epoch reaches the store's deadline).
+//!
+//! Both are off unless `CompileOptions::interrupts` asks for them, and then the code is as
+//! without them. Both check at the same points: a function's entry (in a fused group, each
+//! member's entry, which every tail call between members jumps to) and each loop header, so
+//! no guest can run for long without passing a check, and the checks stand where they do
+//! under every convention.
+//!
+//! Fuel follows Wasmtime: every operator costs one unit except those that only shape control
+//! or do nothing (`nop`, `drop`, `block`, `loop`, `else`, `end`, `unreachable`). The counter
+//! (`store_context::FUEL_CONSUMED`) starts at minus the fuel and counts up; the translator adds
+//! a straight run's cost before the operator that ends it (a branch, a call, a loop header,
+//! `end`), so that a check sees everything run before it. A guest is out of fuel when the
+//! counter is above zero, and traps at the first check after that: a loop whose iteration
+//! costs c units, given N, traps at the header after N / c + 1 iterations, under every
+//! convention (`tests/all/interrupts.rs`).
+
+use super::Translator;
+use crate::trap::TrapKind;
+use crate::vmctx::{VMCTX_STORE_CONTEXT, store_context};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, condcodes::IntCC, types};
+use wasmparser::Operator as O;
+
+/// Which interruptions compiled code supports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Interrupts {
+    /// Count operators against the store's fuel (`Config::consume_fuel`).
+    pub fuel: bool,
+    /// Compare the engine's epoch with the store's deadline (`Config::epoch_interruption`).
+    pub epochs: bool,
+}
+
+/// The fuel an operator costs.
+fn cost(op: &O<'_>) -> u32 {
+    match op {
+        O::Nop | O::Drop | O::Block { .. } | O::Loop { .. } | O::Else | O::End | O::Unreachable => 0,
+        _ => 1,
+    }
+}
+
+/// Whether `op` ends a straight run of code: it branches, calls, or starts a loop's header.
+/// The fuel of the run is added before it.
+fn ends_run(op: &O<'_>) -> bool {
+    matches!(
+        op,
+        O::Loop { .. }
+            | O::If { .. }
+            | O::Else
+            | O::End
+            | O::Br { .. }
+            | O::BrIf { .. }
+            | O::BrTable { .. }
+            | O::Return
+            | O::Call { .. }
+            | O::CallIndirect { .. }
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
+    ) || is_builtin_call(op)
+}
+
+/// Operators that call into the runtime, which may call back into Wasm (`memory.grow` does not,
+/// but the rule is kept simple: anything that leaves the function's code flushes).
+fn is_builtin_call(op: &O<'_>) -> bool {
+    matches!(
+        op,
+        O::MemoryGrow { .. }
+            | O::MemoryFill { .. }
+            | O::MemoryCopy { .. }
+            | O::MemoryInit { .. }
+            | O::TableGrow { .. }
+            | O::TableFill { .. }
+            | O::TableCopy { .. }
+            | O::TableInit { .. }
+    )
+}
+
+/// Accounts for `op` before it is translated: adds its cost to the run, and at the end of a
+/// run adds the run's fuel to the counter.
+pub(super) fn before_operator(t: &mut Translator<'_, '_>, op: &O<'_>) {
+    if !t.env.interrupts.fuel {
+        return;
+    }
+    t.fuel_pending += cost(op);
+    if ends_run(op) {
+        flush_fuel(t);
+    }
+}
+
+/// After `op` is translated: a loop's header checks. Code left unreachable runs nothing (a
+/// run that ends in `unreachable` or a trap never needs its fuel added).
+pub(super) fn after_operator(t: &mut Translator<'_, '_>, op: &O<'_>) {
+    if !t.reachable {
+        t.fuel_pending = 0;
+    } else if matches!(op, O::Loop { .. }) {
+        check(t);
+    }
+}
+
+/// At a function's (or group member's) entry: the check.
+pub(super) fn at_entry(t: &mut Translator<'_, '_>) {
+    check(t);
+}
+
+fn store_context(t: &mut Translator<'_, '_>) -> Value {
+    t.b.ins().load(types::I64, super::invariant(), t.vmctx, VMCTX_STORE_CONTEXT as i32)
+}
+
+/// The store context's counters: written by the runtime between calls and by this code; never
+/// aliased by anything a guest can reach.
+fn counter_flags() -> MemFlagsData {
+    super::trusted()
+}
+
+fn flush_fuel(t: &mut Translator<'_, '_>) {
+    let run = std::mem::take(&mut t.fuel_pending);
+    if run == 0 {
+        return;
+    }
+    let store = store_context(t);
+    let offset = store_context::FUEL_CONSUMED as i32;
+    let consumed = t.b.ins().load(types::I64, counter_flags(), store, offset);
+    let consumed = t.b.ins().iadd_imm_s(consumed, i64::from(run));
+    t.b.ins().store(counter_flags(), consumed, store, offset);
+}
+
+/// Traps if the fuel is spent or the deadline has come.
+fn check(t: &mut Translator<'_, '_>) {
+    let Interrupts { fuel, epochs } = t.env.interrupts;
+    if !fuel && !epochs {
+        return;
+    }
+    let store = store_context(t);
+    if fuel {
+        let offset = store_context::FUEL_CONSUMED as i32;
+        let consumed = t.b.ins().load(types::I64, counter_flags(), store, offset);
+        let spent = t.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, consumed, 0);
+        t.b.ins().trapnz(spent, TrapKind::OutOfFuel.code());
+    }
+    if epochs {
+        let counter =
+            t.b.ins().load(types::I64, super::invariant(), store, store_context::EPOCH_COUNTER as i32);
+        // Another thread increments the epoch. An atomic load, because Cranelift would take a
+        // plain one in a loop without stores for the same as the entry's and never see the
+        // increment (found by `kite run --timeout` spinning forever); on x86-64 and AArch64 it
+        // is an ordinary load instruction all the same.
+        let epoch = t.b.ins().atomic_load(types::I64, counter_flags(), counter);
+        let deadline =
+            t.b.ins().load(types::I64, counter_flags(), store, store_context::EPOCH_DEADLINE as i32);
+        let due = t.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+        t.b.ins().trapnz(due, TrapKind::Interrupt.code());
+    }
+}
