@@ -12,11 +12,18 @@
 use crate::options::{CommonOptions, LimitOptions, WasiOptions, parse_duration};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use kite_runtime::{Engine, Linker, Module, Store, Val, ValType};
+use kite_runtime::{Engine, Linker, Module, ProfilingStrategy, Store, Val, ValType};
 use kite_wasi::{I32Exit, WasiCtx};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// The values of `--profile`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Profile {
+    Perfmap,
+    Jitdump,
+}
 
 #[derive(Args)]
 pub struct RunCommand {
@@ -34,6 +41,11 @@ pub struct RunCommand {
     /// `200ms`); checked at function entries, loop headers and tail calls.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<std::time::Duration>,
+    /// Tell a profiler about the JIT code: `perfmap` writes /tmp/perf-PID.map (for `perf
+    /// report`), `jitdump` writes jit-PID.dump here (for `perf record -k mono` and `perf inject
+    /// --jit`).
+    #[arg(long, value_name = "perfmap|jitdump")]
+    profile: Option<Profile>,
     /// Call this export instead of `_start`, with ARGS parsed by its parameter types.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -50,6 +62,11 @@ impl RunCommand {
         self.limits.apply(&mut config);
         config.consume_fuel(self.fuel.is_some());
         config.epoch_interruption(self.timeout.is_some());
+        config.profiler(match self.profile {
+            None => ProfilingStrategy::None,
+            Some(Profile::Perfmap) => ProfilingStrategy::PerfMap,
+            Some(Profile::Jitdump) => ProfilingStrategy::JitDump,
+        });
         let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &self.module)?;
         let uses_wasi = module.imports().any(|(m, _, _)| m == kite_wasi::MODULE);

@@ -107,6 +107,9 @@ impl CodeMemory {
             functions,
         });
         REGISTRY.write().expect("code registry").insert(code.info.end, code.info.clone());
+        for (start, end, name) in &code.info.functions {
+            crate::profiling::announce(code.info.start + *start as usize, (end - start) as usize, name);
+        }
         Ok(code)
     }
 

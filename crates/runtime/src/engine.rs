@@ -3,6 +3,7 @@
 //! shared by every module and host function of a type.
 
 use crate::code_memory::CodeMemory;
+use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
@@ -24,6 +25,7 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
     pub(crate) tier_up_after: Option<u32>,
     pub(crate) interrupts: Interrupts,
+    pub(crate) profiler: ProfilingStrategy,
 }
 
 /// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
@@ -44,6 +46,7 @@ impl Default for Config {
             parallel_compilation: true,
             tier_up_after: Some(DEFAULT_TIER_UP_AFTER),
             interrupts: Interrupts::default(),
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -116,6 +119,13 @@ impl Config {
         self
     }
 
+    /// Tells a profiler where the JIT code is and what it is called (`/tmp/perf-PID.map` or
+    /// `jit-PID.dump`), for every piece of code published from the engine's creation on.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
+        self
+    }
+
     /// The frontend's options for compiling under this config for `target`.
     pub fn compile_options_for(&self, target: Target) -> CompileOptions {
         self.compile_options(target, false)
@@ -181,6 +191,7 @@ impl Default for Engine {
 impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         let isa = config.compile_options(Target::Host, false).build_isa()?;
+        profiling::start(config.profiler)?;
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
             isa,
@@ -241,6 +252,7 @@ impl Engine {
         let (entry, ..) = compile_function(isa, trampoline::entry(ty, cc, isa), false, "entry trampoline")?;
         let (host, ..) = compile_function(isa, trampoline::host(ty, cc, isa), false, "host trampoline")?;
         let align = isa.function_alignment().preferred;
+        let (entry_len, host_len) = (entry.code.len(), host.code.len());
         let entry_offset = blob.append(entry, align);
         let host_offset = blob.append(host, align);
         blob.traps.sort_by_key(|t| t.offset);
@@ -251,6 +263,9 @@ impl Engine {
         };
         // SAFETY: within the published region.
         let host = unsafe { code.base().add(host_offset as usize) };
+        let base = code.base() as usize;
+        profiling::announce(base + entry_offset as usize, entry_len, &format!("entry trampoline {ty}"));
+        profiling::announce(base + host_offset as usize, host_len, &format!("host trampoline {ty}"));
         let t = Arc::new(Trampolines { _code: code, entry, host });
         cache.insert(ty.clone(), t.clone());
         Ok(t)

@@ -32,6 +32,7 @@ mod instance;
 mod linker;
 mod memory;
 mod module;
+mod profiling;
 mod store;
 mod sys;
 mod table;
@@ -46,6 +47,7 @@ pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy}
 pub use instance::{Instance, LinkError};
 pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, ValType};
 pub use linker::Linker;
+pub use profiling::ProfilingStrategy;
 /// The size of a WebAssembly page, in bytes.
 pub const WASM_PAGE_SIZE: u64 = memory::PAGE_SIZE as u64;
 pub use module::{ExternType, Module};

@@ -192,3 +192,62 @@ pub unsafe fn chain(
         }
     }
 }
+
+/// The ELF machine number of this architecture, for jitdump headers.
+#[cfg(target_arch = "x86_64")]
+pub const ELF_MACHINE: u32 = 62;
+#[cfg(target_arch = "aarch64")]
+pub const ELF_MACHINE: u32 = 183;
+
+/// `CLOCK_MONOTONIC` in nanoseconds: the clock `perf record -k mono` stamps samples with.
+pub fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// The calling thread's kernel id.
+pub fn thread_id() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::gettid() as u32 }
+}
+
+/// An executable, private mapping of a file's first page, kept for the process's lifetime:
+/// how `perf record` learns where a jitdump is (it records the mapping's file name).
+pub struct FileMarker {
+    ptr: *mut c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is never accessed, only kept.
+unsafe impl Send for FileMarker {}
+
+impl FileMarker {
+    pub fn map(file: &std::fs::File) -> io::Result<FileMarker> {
+        use std::os::fd::AsRawFd;
+        let len = page_size();
+        // SAFETY: a fresh mapping of an open file; nothing else is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(FileMarker { ptr, len })
+    }
+}
+
+impl Drop for FileMarker {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
+}
