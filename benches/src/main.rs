@@ -72,6 +72,10 @@ const MEASURED: &[(&str, &str)] = &[
     ("largeswitchvm", "run_sieve"),
 ];
 
+/// The programs measured with fuel and epochs on too (issue 14's cost table): a tail-calling
+/// interpreter small and large, and plain recursion.
+const INTERRUPT_COSTED: &[&str] = &["tailvm", "largevm", "fib"];
+
 fn main() -> Result<()> {
     let options = Options::parse();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -95,7 +99,11 @@ fn main() -> Result<()> {
             continue;
         }
         eprintln!("{}: {} runtimes taking turns, {} rounds", case.label(), runtimes.len(), options.runs);
-        let row = measure::measure_case(&runtimes, &programs, case, options.runs, budget)?;
+        let mut case_runtimes = runtimes.clone();
+        if INTERRUPT_COSTED.contains(&case.program.as_str()) {
+            case_runtimes.extend([Runtime::KiteEpochs, Runtime::KiteFuel]);
+        }
+        let row = measure::measure_case(&case_runtimes, &programs, case, options.runs, budget)?;
         for (runtime, m) in &row {
             eprintln!(
                 "{:<20} {:<16} run {:>9.1} ms  compile {:>7.2} ms",

@@ -15,6 +15,10 @@ pub enum Runtime {
     Kite(&'static str),
     /// kite under `fused` with tiering off: what tiering adds.
     KiteUntiered,
+    /// kite's default with epoch interruption on (a deadline never reached): what epochs cost.
+    KiteEpochs,
+    /// kite's default counting fuel (more than any run spends): what fuel costs.
+    KiteFuel,
     Wasmtime,
     Wasmi,
     Node,
@@ -26,6 +30,8 @@ impl Runtime {
             Runtime::Native => "native".into(),
             Runtime::Kite(cc) => format!("kite {cc}"),
             Runtime::KiteUntiered => "kite fused untiered".into(),
+            Runtime::KiteEpochs => "kite fused + epochs".into(),
+            Runtime::KiteFuel => "kite fused + fuel".into(),
             Runtime::Wasmtime => "wasmtime 48.0.8".into(),
             Runtime::Wasmi => "wasmi 2".into(),
             Runtime::Node => "node".into(),
@@ -131,12 +137,29 @@ fn prepare(runtime: Runtime, programs: &Path, case: &Case, runs: usize) -> Resul
 /// Compiles and instantiates, returning a closure that calls the entry once.
 fn compile(runtime: Runtime, bytes: &[u8], entry: &str) -> Result<Box<dyn FnMut() -> Result<i64>>> {
     Ok(match runtime {
-        Runtime::Kite(_) | Runtime::KiteUntiered => {
-            let (cc, tiering) = match runtime {
-                Runtime::Kite(cc) => (cc, true),
-                _ => ("fused", false),
-            };
-            let (mut store, instance) = kite_instance(cc, tiering, bytes)?;
+        Runtime::Kite(_) | Runtime::KiteUntiered | Runtime::KiteEpochs | Runtime::KiteFuel => {
+            let mut config = kite_runtime::Config::new();
+            match runtime {
+                Runtime::Kite(cc) => {
+                    config.tail_cc(cc)?;
+                }
+                Runtime::KiteUntiered => {
+                    config.tier_up_after(None);
+                }
+                Runtime::KiteEpochs => {
+                    config.epoch_interruption(true);
+                }
+                _ => {
+                    config.consume_fuel(true);
+                }
+            }
+            let (mut store, instance) = kite_instance_with(&config, bytes)?;
+            if runtime == Runtime::KiteEpochs {
+                store.set_epoch_deadline(u64::MAX);
+            }
+            if runtime == Runtime::KiteFuel {
+                store.set_fuel(u64::MAX)?;
+            }
             let func = instance.get_typed_func::<(), i64>(&store, entry)?;
             Box::new(move || func.call(&mut store, ()))
         }
@@ -166,7 +189,15 @@ pub fn kite_instance(
     if !tiering {
         config.tier_up_after(None);
     }
-    let engine = kite_runtime::Engine::new(&config)?;
+    kite_instance_with(&config, bytes)
+}
+
+/// An instance of a module with no imports under kite configured by `config`.
+pub fn kite_instance_with(
+    config: &kite_runtime::Config,
+    bytes: &[u8],
+) -> Result<(kite_runtime::Store<()>, kite_runtime::Instance)> {
+    let engine = kite_runtime::Engine::new(config)?;
     let module = kite_runtime::Module::new(&engine, bytes)?;
     let mut store = kite_runtime::Store::new(&engine, ());
     let instance = kite_runtime::Linker::new(&engine).instantiate(&mut store, &module)?;

@@ -108,6 +108,28 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
     }
 
+    writeln!(md, "\n## What fuel and epochs cost (kite fused, median run time relative to without)\n")
+        .unwrap();
+    writeln!(
+        md,
+        "`Config::epoch_interruption` with a deadline never reached, and `Config::consume_fuel` with \
+         more fuel than the run spends: checks at function entries, loop headers and fused members' \
+         entries, and for fuel a count per straight run of code.\n"
+    )
+    .unwrap();
+    writeln!(md, "| program | fused (ms) | + epochs | + fuel |").unwrap();
+    writeln!(md, "|---|---:|---:|---:|").unwrap();
+    for (case, row) in results {
+        let Some(base) = median_of(row, Runtime::Kite("fused")) else { continue };
+        let (Some(epochs), Some(fuel)) =
+            (median_of(row, Runtime::KiteEpochs), median_of(row, Runtime::KiteFuel))
+        else {
+            continue;
+        };
+        writeln!(md, "| {} | {base:.1} | {:.2}x | {:.2}x |", case.label(), epochs / base, fuel / base)
+            .unwrap();
+    }
+
     writeln!(md, "\n## kite fused: the first run, which profiles and tiers up, and the median (ms)\n")
         .unwrap();
     writeln!(md, "| program | first run | median | untiered median |").unwrap();

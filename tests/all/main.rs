@@ -2,6 +2,7 @@
 
 mod api;
 mod interrupts;
+mod limits;
 mod spec;
 mod tiering;
 mod traps;

@@ -68,9 +68,14 @@ fn range(start: u32, len: u32, limit: usize) -> Option<std::ops::Range<usize>> {
 }
 
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
-    // SAFETY: called from the code of `vmctx`'s instance.
-    let memory = unsafe { memory(vmctx, mem) };
-    memory.grow(u64::from(delta)).map_or(u32::MAX, |old| old as u32)
+    // SAFETY: called from the code of `vmctx`'s instance; Wasm code holds no Rust references
+    // into the store.
+    let (store, index) = unsafe {
+        let instance = InstanceData::from_vmctx(vmctx);
+        let index = instance.memories[mem as usize].0;
+        (instance.store(), index)
+    };
+    store.grow_memory(index, u64::from(delta)).map_or(u32::MAX, |old| old as u32)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value: u32, len: u32) -> u32 {
@@ -136,8 +141,12 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, index: u32, init: u64, delta: u32) -> u32 {
     // SAFETY: as above.
-    let table = unsafe { table(vmctx, index) };
-    table.grow(u64::from(delta), init).map_or(u32::MAX, |old| old as u32)
+    let (store, index) = unsafe {
+        let instance = InstanceData::from_vmctx(vmctx);
+        let index = instance.tables[index as usize].0;
+        (instance.store(), index)
+    };
+    store.grow_table(index, u64::from(delta), init).map_or(u32::MAX, |old| old as u32)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, index: u32, dst: u32, value: u64, len: u32) -> u32 {

@@ -90,8 +90,9 @@ impl Memory {
 
     /// Grows by `delta` pages, returning the old size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        store.opaque().memories[self.0]
-            .grow(delta)
+        store
+            .opaque()
+            .grow_memory(self.0, delta)
             .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
     }
 
@@ -136,6 +137,7 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         check_ref(ty.element, &init)?;
         let store = store.opaque();
+        store.table_may_start(ty)?;
         let table = TableData::new(ty, init.to_raw(), store.engine.config().max_table_elements)?;
         store.tables.push(Box::new(table));
         Ok(Table(store.tables.len() - 1))
@@ -162,9 +164,11 @@ impl Table {
     }
 
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let table = &mut store.opaque().tables[self.0];
-        check_ref(table.ty.element, &init)?;
-        table.grow(delta, init.to_raw()).ok_or_else(|| anyhow!("failed to grow table by {delta}"))
+        check_ref(store.opaque().tables[self.0].ty.element, &init)?;
+        store
+            .opaque()
+            .grow_table(self.0, delta, init.to_raw())
+            .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }
 }
 

@@ -136,6 +136,7 @@ impl Instance {
         // base as the context; otherwise on the heap.
         let (vmctx, layout, own_memory) = match module.compiled().context_prefix {
             Some(prefix) => {
+                inner.opaque.memory_may_start(info.memories[0])?;
                 let max = inner.opaque.engine.config().max_memory_pages;
                 let memory = LinearMemory::with_prefix(info.memories[0], max, prefix as usize)?;
                 let vmctx = memory.prefix_start();
@@ -260,6 +261,7 @@ impl Instance {
                 None => {
                     let init = &info.table_inits[t - info.num_imported_tables as usize];
                     let init = inner.opaque.instances[index].eval(init);
+                    inner.opaque.table_may_start(info.tables[t])?;
                     let max = inner.opaque.engine.config().max_table_elements;
                     inner.opaque.tables.push(Box::new(TableData::new(info.tables[t], init, max)?));
                     Table(inner.opaque.tables.len() - 1)

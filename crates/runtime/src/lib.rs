@@ -51,7 +51,7 @@ pub use profiling::ProfilingStrategy;
 /// The size of a WebAssembly page, in bytes.
 pub const WASM_PAGE_SIZE: u64 = memory::PAGE_SIZE as u64;
 pub use module::{ExternType, Module};
-pub use store::{AsContext, AsContextMut, Store, StoreOpaque};
+pub use store::{AsContext, AsContextMut, ResourceLimiter, Store, StoreOpaque};
 pub use traps::Trap;
 pub use values::{ExternRef, Val};
 

@@ -31,14 +31,87 @@ pub struct StoreOpaque {
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// The error a host function returned, on its way to the caller of the Wasm code.
     pub(crate) pending_error: Option<anyhow::Error>,
+    /// Asked before any memory or table grows (`Store::limiter`).
+    pub(crate) limiter: Option<Box<dyn ResourceLimiter + Send>>,
+}
+
+/// Decides whether linear memories and tables may grow, in the spirit of Wasmtime's
+/// `ResourceLimiter`: creating one (from 0 to its minimum) and growing one, from Wasm or through
+/// the API, ask first. A refusal fails instantiation, or the growth (`memory.grow` and
+/// `table.grow` return -1). The store owns it (`Store::limiter`), where Wasmtime has it
+/// borrowed from the store's data.
+pub trait ResourceLimiter {
+    /// A memory would grow from `current` to `desired` bytes; `maximum` is its type's, if any.
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> bool;
+    /// A table would grow from `current` to `desired` elements.
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> bool;
 }
 
 impl StoreOpaque {
+    /// Whether the limiter lets a memory of type `ty` be created at its minimum size.
+    pub(crate) fn memory_may_start(&mut self, ty: kite_frontend::MemoryType) -> anyhow::Result<()> {
+        let page = crate::WASM_PAGE_SIZE as usize;
+        let desired = (ty.limits.min as usize).saturating_mul(page);
+        let maximum = ty.limits.max.map(|m| (m as usize).saturating_mul(page));
+        if let Some(limiter) = &mut self.limiter
+            && !limiter.memory_growing(0, desired, maximum)
+        {
+            anyhow::bail!("the store's limiter refused a memory of {desired} bytes");
+        }
+        Ok(())
+    }
+
+    /// Whether the limiter lets a table of type `ty` be created at its minimum size.
+    pub(crate) fn table_may_start(&mut self, ty: kite_frontend::TableType) -> anyhow::Result<()> {
+        let desired = ty.limits.min as usize;
+        let maximum = ty.limits.max.map(|m| m as usize);
+        if let Some(limiter) = &mut self.limiter
+            && !limiter.table_growing(0, desired, maximum)
+        {
+            anyhow::bail!("the store's limiter refused a table of {desired} elements");
+        }
+        Ok(())
+    }
+
+    /// Grows memory `index` by `delta` pages if its limits and the limiter allow; returns the
+    /// old size in pages.
+    pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Option<u64> {
+        let memory = &self.memories[index];
+        let page = crate::WASM_PAGE_SIZE as usize;
+        let current = memory.data().len();
+        let desired = (delta as usize).checked_mul(page)?.checked_add(current)?;
+        let maximum = memory.ty.limits.max.map(|m| (m as usize).saturating_mul(page));
+        if let Some(limiter) = &mut self.limiter
+            && delta > 0
+            && !limiter.memory_growing(current, desired, maximum)
+        {
+            return None;
+        }
+        self.memories[index].grow(delta)
+    }
+
+    /// Grows table `index` by `delta` elements set to `init` if its limits and the limiter
+    /// allow; returns the old length.
+    pub(crate) fn grow_table(&mut self, index: usize, delta: u64, init: u64) -> Option<u64> {
+        let table = &self.tables[index];
+        let current = table.len() as usize;
+        let desired = current.checked_add(usize::try_from(delta).ok()?)?;
+        let maximum = table.ty.limits.max.map(|m| m as usize);
+        if let Some(limiter) = &mut self.limiter
+            && delta > 0
+            && !limiter.table_growing(current, desired, maximum)
+        {
+            return None;
+        }
+        self.tables[index].grow(delta, init)
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
     pub(crate) fn new_memory(&mut self, ty: kite_frontend::MemoryType) -> anyhow::Result<crate::Memory> {
+        self.memory_may_start(ty)?;
         let memory = LinearMemory::new(ty, self.engine.config().max_memory_pages)?;
         self.memories.push(Box::new(memory));
         Ok(crate::Memory(self.memories.len() - 1))
@@ -77,6 +150,7 @@ impl<T> Store<T> {
                     host_funcrefs: HashSet::new(),
                     externrefs: Vec::new(),
                     pending_error: None,
+                    limiter: None,
                 },
                 data,
                 host_funcs: Vec::new(),
@@ -119,6 +193,11 @@ impl<T> Store<T> {
         } else {
             anyhow::bail!("fuel is not enabled: use `Config::consume_fuel`")
         }
+    }
+
+    /// Has `limiter` decide whether this store's memories and tables may be created and grow.
+    pub fn limiter(&mut self, limiter: impl ResourceLimiter + Send + 'static) {
+        self.inner.opaque.limiter = Some(Box::new(limiter));
     }
 
     /// Interrupts Wasm code of this store once the engine's epoch has advanced `ticks` beyond
