@@ -16,6 +16,7 @@ pub mod groups;
 pub mod isa;
 pub mod module;
 pub mod plans;
+mod serde_cranelift;
 pub mod tiering;
 pub mod trampoline;
 mod translate;
@@ -25,7 +26,7 @@ pub mod vmctx;
 
 pub use cc::Convention;
 pub use compile::{
-    CodeBlob, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
+    CodeBlob, CodeSettings, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
 };
 pub use cranelift_codegen::binemit::Reloc;
 pub use cranelift_codegen::ir::LibCall;
