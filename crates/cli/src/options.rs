@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use kite_runtime::Config;
+use std::path::PathBuf;
 
 #[derive(Args, Clone, Debug)]
 pub struct CommonOptions {
@@ -42,6 +43,47 @@ impl CommonOptions {
             config.tier_up_after(calls);
         }
         Ok(config)
+    }
+}
+
+/// Where `kite run` keeps compiled modules (see `kite_runtime`'s `cache`).
+#[derive(Args, Clone, Debug)]
+pub struct CacheOptions {
+    /// Keep compiled modules in DIR (default: $XDG_CACHE_HOME/kite, else ~/.cache/kite).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile the module without looking in or writing to the cache.
+    #[arg(long = "no-cache", conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// Trim the cache's least recently used entries past this size: bytes, or with a K, M or G
+    /// suffix (KiB, MiB, GiB).
+    #[arg(long = "cache-max-size", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub cache_max_size: u64,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 1 << 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 1 << 30),
+        _ => (text, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| "expected a size in bytes, or with a K, M or G suffix".to_string())
+}
+
+impl CacheOptions {
+    /// Sets `config`'s cache: the directory given, else the default one, unless --no-cache.
+    pub fn apply(&self, config: &mut Config) {
+        let dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(kite_runtime::default_cache_dir)
+        };
+        config.cache_dir(dir).cache_max_size(self.cache_max_size);
     }
 }
 

@@ -8,6 +8,7 @@ use crate::module::{Module, named_ranges};
 use anyhow::{Context, Result};
 use kite_frontend::tiering::{counters_len, recompile_group};
 use kite_frontend::vmctx::group;
+use kite_frontend::{CompileOptions, CompiledModule};
 use std::sync::{Mutex, MutexGuard};
 
 /// A module's fused groups, as far as tiering has taken them.
@@ -28,11 +29,14 @@ enum GroupCode {
 }
 
 impl GroupTiers {
-    pub fn new(bytes: &[u8], profiling: bool, groups: usize) -> GroupTiers {
-        GroupTiers {
-            bytes: profiling.then(|| bytes.into()),
-            groups: (0..groups).map(|_| Mutex::new(GroupCode::First)).collect(),
-        }
+    /// `bytes`: the module's, if its groups profile (see `profiles`).
+    pub fn new(bytes: Option<Box<[u8]>>, groups: usize) -> GroupTiers {
+        GroupTiers { bytes, groups: (0..groups).map(|_| Mutex::new(GroupCode::First)).collect() }
+    }
+
+    /// The module's bytes, kept to recompile from.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref()
     }
 
     /// Group `index`'s state. A panic while it was held (caught by the builtin) left it as it
@@ -59,6 +63,12 @@ impl GroupTiers {
         }
         report
     }
+}
+
+/// Whether a module compiled under `options` has groups that profile, and so needs its bytes
+/// kept (in memory and in its saved form) to recompile from.
+pub(crate) fn profiles(options: &CompileOptions, compiled: &CompiledModule) -> bool {
+    options.tier_up && compiled.group_code.iter().any(|g| !g.sites.is_empty())
 }
 
 /// Group `index` recompiled on `counters`, or as recompiled before (by any instance).
