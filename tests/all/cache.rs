@@ -1,7 +1,8 @@
 //! Saved modules (`Module::serialize`, `Module::deserialize`, `precompile`) and the code cache
 //! (`Config::cache_dir`): a module loaded either way computes what a fresh compilation does, a
 //! damaged or foreign entry is compiled again, and a cache that cannot be written costs a
-//! warning, not the module. The spec suite round-trips every module in `spec.rs` (`serialized`).
+//! warning, not the module; groups tiered up in one run start recompiled in the next. The spec
+//! suite round-trips every module in `spec.rs` (`serialized`).
 
 use crate::tiering::{VM, instantiate, run};
 use kite_runtime::{Config, Engine, Module, Target};
@@ -24,9 +25,13 @@ fn config(dir: Option<&Path>) -> Config {
     config
 }
 
-/// The one cache entry in `dir`.
+/// The one cache entry in `dir` (beside which there may be its profile).
 fn entry(dir: &Path) -> PathBuf {
-    let entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kite"))
+        .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries.into_iter().next().unwrap()
 }
@@ -180,5 +185,42 @@ fn an_unwritable_cache_costs_a_warning_not_the_module() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].starts_with("code cache not written: cannot create"), "{warnings:?}");
     assert!(counts_and_tiers_up(&engine, &module));
-    assert!(engine.take_warnings().is_empty(), "taken");
+    let warnings = engine.take_warnings();
+    assert_eq!(warnings.len(), 1, "the first taken, the profile's added: {warnings:?}");
+    assert!(warnings[0].starts_with("profile not saved to the code cache: cannot create"), "{warnings:?}");
+}
+
+#[test]
+fn groups_tiered_up_in_one_run_start_recompiled_in_the_next() {
+    let dir = temp_dir("profile");
+    let engine = Engine::new(&config(Some(&dir))).unwrap();
+    let module = Module::new(&engine, VM).unwrap();
+    assert!(module.recompiled_groups().is_empty());
+    assert!(counts_and_tiers_up(&engine, &module));
+    let recompiled = module.recompiled_groups();
+    // The next run: another engine, the same cache.
+    let engine = Engine::new(&config(Some(&dir))).unwrap();
+    let module = Module::new(&engine, VM).unwrap();
+    assert_eq!(module.recompiled_groups(), recompiled, "before anything ran");
+    assert!(counts_and_tiers_up(&engine, &module));
+    assert!(engine.take_warnings().is_empty());
+}
+
+#[test]
+fn a_damaged_profile_is_dropped() {
+    let dir = temp_dir("damaged_profile");
+    let engine = Engine::new(&config(Some(&dir))).unwrap();
+    assert!(counts_and_tiers_up(&engine, &Module::new(&engine, VM).unwrap()));
+    let profile = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "profile"))
+        .expect("a profile beside the entry");
+    // A group index past the module's one group, then nothing the format expects.
+    std::fs::write(&profile, [1, 7, 0xff, 0xff]).unwrap();
+    let module = Module::new(&engine, VM).unwrap();
+    assert!(module.recompiled_groups().is_empty());
+    assert!(!profile.exists(), "dropped");
+    assert!(counts_and_tiers_up(&engine, &module), "profiles again");
+    assert!(profile.exists(), "and saves its profile");
 }

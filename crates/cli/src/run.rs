@@ -53,17 +53,22 @@ impl RunCommand {
         } else {
             Module::from_file(&engine, &self.module)?
         };
-        for warning in engine.take_warnings() {
-            eprintln!("warning: {warning}");
-        }
+        print_warnings(&engine);
+        let result = self.run_module(&engine, &module);
+        // Tiering up saves its profile to the cache, which may fail as well.
+        print_warnings(&engine);
+        result
+    }
+
+    fn run_module(&self, engine: &Engine, module: &Module) -> Result<ExitCode> {
         let uses_wasi = module.imports().any(|(m, _, _)| m == kite_wasi::MODULE);
         let wasi = self.wasi_ctx(uses_wasi)?;
-        let mut store = Store::new(&engine, wasi);
-        let mut linker = Linker::new(&engine);
+        let mut store = Store::new(engine, wasi);
+        let mut linker = Linker::new(engine);
         if uses_wasi {
             kite_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi);
         }
-        let instance = match linker.instantiate(&mut store, &module) {
+        let instance = match linker.instantiate(&mut store, module) {
             Ok(instance) => instance,
             Err(e) => return exit_status(e),
         };
@@ -113,6 +118,13 @@ impl RunCommand {
             builder.preopened_dir(host, guest)?;
         }
         Ok(builder.build())
+    }
+}
+
+/// Warnings from the engine (the code cache could not be written), one line each on stderr.
+fn print_warnings(engine: &Engine) {
+    for warning in engine.take_warnings() {
+        eprintln!("warning: {warning}");
     }
 }
 

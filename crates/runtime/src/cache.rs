@@ -8,6 +8,9 @@
 //! whole entry or none. A damaged entry is the loader's to find (its checksum); it is then
 //! removed and the module compiled again. Failing to write costs the entry, never the run.
 //!
+//! Beside an entry, `KEY.profile` holds what the module's fused groups were recompiled to test
+//! first when they tiered up (`tiering`), so that the next run starts them recompiled.
+//!
 //! The directory is bounded: after each write, the least recently used entries (by
 //! modification time, which a hit refreshes) go until the total is under the bound.
 
@@ -25,6 +28,10 @@ pub const DEFAULT_CACHE_MAX_SIZE: u64 = 1 << 30;
 
 /// What an entry's file name ends with.
 const ENTRY_SUFFIX: &str = ".kite";
+
+/// What the profile saved beside an entry ends with (see `tiering`). Profiles are small and
+/// not counted against the bound; each goes with its entry.
+const PROFILE_SUFFIX: &str = ".profile";
 
 /// What a file being written ends with; one older than [`STALE_TEMP`] was left by a process
 /// that died writing it.
@@ -86,19 +93,42 @@ impl Cache {
 
     /// Writes an entry atomically, then trims the directory to its bound.
     pub fn store(&self, key: &str, data: &[u8]) -> Result<()> {
+        self.write_atomically(key, &self.path(key), data)?;
+        self.trim();
+        Ok(())
+    }
+
+    fn profile_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}{PROFILE_SUFFIX}"))
+    }
+
+    /// The profile saved beside an entry (see `tiering`), if any.
+    pub fn load_profile(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.profile_path(key)).ok()
+    }
+
+    /// Saves a profile beside an entry, atomically; it goes when the entry does.
+    pub fn store_profile(&self, key: &str, data: &[u8]) -> Result<()> {
+        self.write_atomically(key, &self.profile_path(key), data)
+    }
+
+    /// Drops a profile found damaged or not fitting its module.
+    pub fn remove_profile(&self, key: &str) {
+        let _ = std::fs::remove_file(self.profile_path(key));
+    }
+
+    /// Writes `data` to a temporary file, then renames it to `path`.
+    fn write_atomically(&self, key: &str, path: &Path, data: &[u8]) -> Result<()> {
         let dir = &self.dir;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         let temp = dir.join(format!(".{key}.{}.{}{TEMP_SUFFIX}", std::process::id(), next_temp_id()));
         let written = write_file(&temp, data).and_then(|()| {
-            std::fs::rename(&temp, self.path(key))
-                .with_context(|| format!("cannot rename `{}`", temp.display()))
+            std::fs::rename(&temp, path).with_context(|| format!("cannot rename `{}`", temp.display()))
         });
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
-        written?;
-        self.trim();
-        Ok(())
+        written
     }
 
     /// Removes the least recently used entries until the directory is within its bound, and
@@ -127,8 +157,9 @@ impl Cache {
             if total <= self.max_size {
                 break;
             }
-            if std::fs::remove_file(path).is_ok() {
+            if std::fs::remove_file(&path).is_ok() {
                 total -= len;
+                let _ = std::fs::remove_file(path.with_extension(&PROFILE_SUFFIX[1..]));
             }
         }
     }

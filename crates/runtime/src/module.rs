@@ -5,7 +5,7 @@ use crate::artifact;
 use crate::cache::Cache;
 use crate::code_memory::CodeMemory;
 use crate::engine::Engine;
-use crate::tiering::{GroupTiers, profiles};
+use crate::tiering::{GroupTiers, profiles, start_from_saved_profile};
 use anyhow::{Context, Result};
 use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
 use std::path::Path;
@@ -26,6 +26,8 @@ struct ModuleInner {
     code: CodeMemory,
     type_ids: Vec<u32>,
     tiers: GroupTiers,
+    /// Its entry in the engine's code cache, where its profile is saved too.
+    cache_key: Option<String>,
 }
 
 /// A WebAssembly module compiled for the engine's host. Cheap to clone.
@@ -59,33 +61,52 @@ impl Module {
     /// `Config::cache_dir`). A cache entry found damaged is dropped and the module compiled
     /// again; a cache that cannot be written costs a warning (`Engine::take_warnings`).
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        let Some(cache) = engine.cache() else { return Module::compile(engine, bytes) };
+        let Some(cache) = engine.cache() else { return Module::compile(engine, bytes, None) };
         let key = Cache::key(bytes, engine.code_settings());
-        if let Some(data) = cache.load(&key) {
-            // SAFETY: the entry was saved from this module's bytes by an engine compiling as
-            // this one does (the key says so), and `deserialize` checks its checksum and
-            // settings; the cache directory is trusted as the program's own files are.
-            match unsafe { Module::deserialize(engine, &data) } {
-                Ok(module) => return Ok(module),
-                Err(_) => cache.remove(&key),
+        let cached = cache.load(&key).and_then(|data| {
+            // The entry was saved from these bytes by an engine compiling as this one does (the
+            // key says so); `read` checks its checksum and settings. The cache directory is
+            // trusted as the program's own files are (as in Wasmtime).
+            match artifact::read(&data, engine.code_settings()) {
+                Ok(saved) => Some(saved),
+                Err(_) => {
+                    cache.remove(&key);
+                    None
+                }
             }
-        }
-        let module = Module::compile(engine, bytes)?;
-        if let Err(e) = module.serialize().and_then(|data| cache.store(&key, &data)) {
-            engine.warn(format!("code cache not written: {e:#}"));
-        }
+        });
+        let module = match cached {
+            Some(saved) => {
+                let bytes = saved.bytes.map(Vec::into_boxed_slice);
+                Module::from_compiled(engine, saved.compiled, bytes, Some(key))?
+            }
+            None => {
+                let module = Module::compile(engine, bytes, Some(key.clone()))?;
+                if let Err(e) = module.serialize().and_then(|data| cache.store(&key, &data)) {
+                    engine.warn(format!("code cache not written: {e:#}"));
+                }
+                module
+            }
+        };
+        start_from_saved_profile(&module);
         Ok(module)
     }
 
-    fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+    fn compile(engine: &Engine, bytes: &[u8], cache_key: Option<String>) -> Result<Module> {
         let options = engine.compile_options();
         let compiled = kite_frontend::compile_module(bytes, &options)?;
         let kept = profiles(&options, &compiled).then(|| bytes.into());
-        Module::from_compiled(engine, compiled, kept)
+        Module::from_compiled(engine, compiled, kept, cache_key)
     }
 
-    /// Publishes a compiled module's code; `bytes` are kept to recompile its groups from.
-    fn from_compiled(engine: &Engine, compiled: CompiledModule, bytes: Option<Box<[u8]>>) -> Result<Module> {
+    /// Publishes a compiled module's code; `bytes` are kept to recompile its groups from, and
+    /// `cache_key` names its entry in the engine's cache.
+    fn from_compiled(
+        engine: &Engine,
+        compiled: CompiledModule,
+        bytes: Option<Box<[u8]>>,
+        cache_key: Option<String>,
+    ) -> Result<Module> {
         let functions = named_ranges(&compiled.info, &compiled.code_ranges());
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
@@ -98,7 +119,13 @@ impl Module {
         )?;
         let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
         let tiers = GroupTiers::new(bytes, compiled.group_code.len());
-        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), compiled, code, type_ids, tiers })))
+        let engine = engine.clone();
+        Ok(Module(Arc::new(ModuleInner { engine, compiled, code, type_ids, tiers, cache_key })))
+    }
+
+    /// The engine's cache and this module's entry in it, if it came through the cache.
+    pub(crate) fn cache_entry(&self) -> Option<(&Cache, &str)> {
+        Some((self.0.engine.cache()?, self.0.cache_key.as_deref()?))
     }
 
     /// The module in its saved form (see `artifact`), for `Module::deserialize`.
@@ -116,7 +143,7 @@ impl Module {
     /// `Module::deserialize` requires). The checksum catches damage, not forgery.
     pub unsafe fn deserialize(engine: &Engine, data: &[u8]) -> Result<Module> {
         let saved = artifact::read(data, engine.code_settings())?;
-        Module::from_compiled(engine, saved.compiled, saved.bytes.map(Vec::into_boxed_slice))
+        Module::from_compiled(engine, saved.compiled, saved.bytes.map(Vec::into_boxed_slice), None)
     }
 
     /// `Module::deserialize` of a file's contents.

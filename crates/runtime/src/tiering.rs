@@ -1,12 +1,13 @@
 //! The runtime's half of tiering fused groups (see `kite_frontend::tiering`): each instance's
 //! `VMGroup`s and counters, the `TierUp` builtin, and the recompiled code, which a module keeps
-//! for all its instances.
+//! for all its instances. What groups were recompiled to test is saved beside the module's
+//! cache entry, and the next run recompiles them so from the start.
 
 use crate::code_memory::CodeMemory;
 use crate::instance::InstanceData;
 use crate::module::{Module, named_ranges};
 use anyhow::{Context, Result};
-use kite_frontend::tiering::{counters_len, recompile_group};
+use kite_frontend::tiering::{counters_len, hot_elements, recompile_group_speculating};
 use kite_frontend::vmctx::group;
 use kite_frontend::{CompileOptions, CompiledModule};
 use std::sync::{Mutex, MutexGuard};
@@ -76,10 +77,16 @@ fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
     let tiers = module.tiers();
     let mut state = tiers.lock(index as usize);
     if let GroupCode::First = *state {
-        *state = match recompile(module, index, counters) {
+        let hot = hot_elements(&module.compiled().group_code[index as usize].sites, counters);
+        *state = match recompile(module, index, hot) {
             Ok((code, hot)) => GroupCode::Recompiled { code, hot },
             Err(_) => GroupCode::Failed,
         };
+        if let GroupCode::Recompiled { .. } = *state {
+            drop(state);
+            save_profile(module);
+            state = tiers.lock(index as usize);
+        }
     }
     match &*state {
         GroupCode::Recompiled { code, .. } => Some(code.base()),
@@ -87,20 +94,62 @@ fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
     }
 }
 
-fn recompile(module: &Module, index: u32, counters: &[u32]) -> Result<(CodeMemory, Vec<Option<u32>>)> {
+/// Recompiles group `index` to test `hot` first (per site, an element or nothing).
+fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(CodeMemory, Vec<Option<u32>>)> {
     let bytes = module.tiers().bytes.as_deref().context("the module's bytes were not kept")?;
     let compiled = module.compiled();
-    let sites = &compiled.group_code[index as usize].sites;
     let options = module.engine().compile_options();
     // On a thread of its own: Cranelift needs more stack than Wasm code may have left.
     let recompiled = std::thread::scope(|s| {
-        s.spawn(|| recompile_group(bytes, &options, index, sites, counters))
+        s.spawn(|| recompile_group_speculating(bytes, &options, index, hot))
             .join()
             .map_err(|_| anyhow::anyhow!("recompiling panicked"))
     })??;
     let names = named_ranges(&compiled.info, &recompiled.members);
     let code = CodeMemory::publish(&recompiled.blob, |_, func| module.defined_func_code(func), names)?;
     Ok((code, recompiled.hot))
+}
+
+/// What a module's recompiled groups test first, as saved beside its cache entry: by group
+/// index, per site, a table element or nothing (`GroupTiers::report`).
+type SavedProfile = Vec<(u32, Vec<Option<u32>>)>;
+
+/// Saves the module's recompiled groups beside its cache entry, so that the next run of the
+/// module starts them recompiled. Failing costs a warning, as the cache's failures do.
+fn save_profile(module: &Module) {
+    let Some((cache, key)) = module.cache_entry() else { return };
+    let saved = postcard::to_stdvec(&module.tiers().report()).map_err(anyhow::Error::from);
+    if let Err(e) = saved.and_then(|data| cache.store_profile(key, &data)) {
+        module.engine().warn(format!("profile not saved to the code cache: {e:#}"));
+    }
+}
+
+/// Recompiles the groups the profile saved beside the module's cache entry names, as they were
+/// recompiled in an earlier run, before any instance runs. A profile that is damaged or does
+/// not fit the module (a site's element past its table) is dropped: it only ever costs speed.
+pub(crate) fn start_from_saved_profile(module: &Module) {
+    let Some((cache, key)) = module.cache_entry() else { return };
+    let Some(data) = cache.load_profile(key) else { return };
+    let groups = &module.compiled().group_code;
+    let fits = |(index, hot): &(u32, Vec<Option<u32>>)| {
+        groups.get(*index as usize).is_some_and(|group| {
+            group.sites.len() == hot.len()
+                && hot.iter().zip(&group.sites).all(|(hot, elements)| hot.is_none_or(|e| e < *elements))
+        })
+    };
+    let saved = match postcard::from_bytes::<SavedProfile>(&data) {
+        Ok(saved) if module.tiers().bytes.is_some() && saved.iter().all(fits) => saved,
+        _ => return cache.remove_profile(key),
+    };
+    for (index, hot) in saved {
+        let mut state = module.tiers().lock(index as usize);
+        if let GroupCode::First = *state {
+            *state = match recompile(module, index, hot) {
+                Ok((code, hot)) => GroupCode::Recompiled { code, hot },
+                Err(_) => GroupCode::Failed,
+            };
+        }
+    }
 }
 
 /// One instance's profile of one group.
