@@ -161,8 +161,9 @@ fn check_bounds(compiled: &CompiledModule) -> Result<()> {
     let relocs =
         compiled.blob.relocs.iter().all(|r| within(r.offset, if r.kind == Reloc::Abs8 { 8 } else { 4 }));
     let traps = compiled.blob.traps.iter().all(|t| within(t.offset, 0));
+    let stubs = compiled.trap_stubs.is_none_or(|t| within(t.null, 1) && within(t.bad_signature, 1));
     let defined = compiled.info.num_defined_funcs() as usize == compiled.functions.len();
-    if !(functions && groups && relocs && traps && defined) {
+    if !(functions && groups && relocs && traps && stubs && defined) {
         bail!("damaged compiled module (its tables point outside its code)");
     }
     Ok(())
