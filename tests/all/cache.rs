@@ -25,7 +25,7 @@ fn config(dir: Option<&Path>) -> Config {
     config
 }
 
-/// The one cache entry in `dir` (beside which there may be its profile).
+/// The one cache entry in `dir` (beside which there may be its recompiled groups).
 fn entry(dir: &Path) -> PathBuf {
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -186,8 +186,11 @@ fn an_unwritable_cache_costs_a_warning_not_the_module() {
     assert!(warnings[0].starts_with("code cache not written: cannot create"), "{warnings:?}");
     assert!(counts_and_tiers_up(&engine, &module));
     let warnings = engine.take_warnings();
-    assert_eq!(warnings.len(), 1, "the first taken, the profile's added: {warnings:?}");
-    assert!(warnings[0].starts_with("profile not saved to the code cache: cannot create"), "{warnings:?}");
+    assert_eq!(warnings.len(), 1, "the first taken, then the recompiled group's: {warnings:?}");
+    assert!(
+        warnings[0].starts_with("recompiled groups not saved to the code cache: cannot create"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -207,20 +210,24 @@ fn groups_tiered_up_in_one_run_start_recompiled_in_the_next() {
 }
 
 #[test]
-fn a_damaged_profile_is_dropped() {
-    let dir = temp_dir("damaged_profile");
+fn damaged_recompiled_groups_are_dropped() {
+    let dir = temp_dir("damaged_groups");
     let engine = Engine::new(&config(Some(&dir))).unwrap();
     assert!(counts_and_tiers_up(&engine, &Module::new(&engine, VM).unwrap()));
-    let profile = std::fs::read_dir(&dir)
+    let groups = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "profile"))
-        .expect("a profile beside the entry");
-    // A group index past the module's one group, then nothing the format expects.
-    std::fs::write(&profile, [1, 7, 0xff, 0xff]).unwrap();
-    let module = Module::new(&engine, VM).unwrap();
-    assert!(module.recompiled_groups().is_empty());
-    assert!(!profile.exists(), "dropped");
-    assert!(counts_and_tiers_up(&engine, &module), "profiles again");
-    assert!(profile.exists(), "and saves its profile");
+        .find(|p| p.extension().is_some_and(|e| e == "groups"))
+        .expect("recompiled groups beside the entry");
+    let sound = std::fs::read(&groups).unwrap();
+    let mut flipped = sound.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    for damaged in [flipped, sound[..sound.len() / 2].to_vec(), vec![1, 7]] {
+        std::fs::write(&groups, damaged).unwrap();
+        let module = Module::new(&engine, VM).unwrap();
+        assert!(module.recompiled_groups().is_empty());
+        assert!(!groups.exists(), "dropped");
+        assert!(counts_and_tiers_up(&engine, &module), "profiles again");
+        assert!(groups.exists(), "and saves its recompiled group");
+    }
 }

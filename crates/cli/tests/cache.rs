@@ -145,10 +145,10 @@ fn concurrent_runs_fill_one_entry_whole() {
         let o = child.wait_with_output().unwrap();
         assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), (TAILVM_CHECKSUM, ""));
     }
-    // An entry, and its profile if the program tiered up; no temporary file left.
+    // An entry, and its recompiled groups if the program tiered up; no temporary file left.
     let entries = names(&dir);
     assert_eq!(entries.iter().filter(|n| n.ends_with(".kite")).count(), 1, "{entries:?}");
-    assert!(entries.iter().all(|n| n.ends_with(".kite") || n.ends_with(".profile")), "{entries:?}");
+    assert!(entries.iter().all(|n| n.ends_with(".kite") || n.ends_with(".groups")), "{entries:?}");
     let o = kite(&["run", "--cache-dir", dir.to_str().unwrap(), TAILVM, "--invoke", "run_ops"]);
     assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), (TAILVM_CHECKSUM, ""));
     assert_eq!(names(&dir), entries);

@@ -12,13 +12,16 @@
 //! the frontend's `CompiledModule` (code, relocations, trap table, names, module info, facts,
 //! groups), and the module's bytes when its groups profile (tiering recompiles from them).
 //!
+//! Beside a cache entry, the groups tiering recompiled ([`SavedGroup`]) are saved in a form of
+//! their own: a SHA-256, then the groups (postcard). The entry's key vouches for the settings.
+//!
 //! The format version changes whenever the layout or any saved type does; a file of another
 //! version or another kite is refused, never read on a guess.
 
 use crate::engine::Config;
 use crate::tiering::profiles;
 use anyhow::{Context, Result, bail};
-use kite_frontend::{CodeSettings, CompiledModule, Reloc, Target};
+use kite_frontend::{CodeBlob, CodeSettings, CompiledModule, Reloc, Target};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -151,6 +154,52 @@ fn check_settings(saved: &CodeSettings, expected: &CodeSettings) -> Result<()> {
     Ok(())
 }
 
+/// A fused group recompiled on a profile (see `tiering`), saved to be published again instead of
+/// recompiled: position-independent code whose calls to the module's functions are relocations.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct SavedGroup {
+    pub index: u32,
+    /// Per site, the table element tested first.
+    pub hot: Vec<Option<u32>>,
+    pub blob: CodeBlob,
+    /// (start, end, function index) of each member's code.
+    pub members: Vec<(u32, u32, u32)>,
+}
+
+/// Saves recompiled groups, for `read_groups`.
+pub(crate) fn write_groups(groups: &[SavedGroup]) -> Result<Vec<u8>> {
+    let body = postcard::to_stdvec(groups).context("encoding the recompiled groups")?;
+    let mut out = Sha256::digest(&body).to_vec();
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Reads groups saved by `write_groups`, checking their checksum and that their tables lie
+/// within their code; whether they fit the module is the caller's question.
+pub(crate) fn read_groups(data: &[u8]) -> Result<Vec<SavedGroup>> {
+    let (sha256, body) = data.split_first_chunk::<32>().context("truncated recompiled groups")?;
+    if <[u8; 32]>::from(Sha256::digest(body)) != *sha256 {
+        bail!("damaged recompiled groups (checksum mismatch)");
+    }
+    let groups: Vec<SavedGroup> = postcard::from_bytes(body).ok().context("damaged recompiled groups")?;
+    for group in &groups {
+        let len = group.blob.code.len() as u64;
+        let members = group.members.iter().all(|(start, end, _)| start <= end && u64::from(*end) <= len);
+        if !(blob_within(&group.blob) && members) {
+            bail!("damaged recompiled groups (tables pointing outside their code)");
+        }
+    }
+    Ok(groups)
+}
+
+/// Whether the relocations and trap sites of `blob` lie within its code.
+fn blob_within(blob: &CodeBlob) -> bool {
+    let len = blob.code.len() as u64;
+    let within = |offset: u32, size: u64| u64::from(offset) + size <= len;
+    let relocs = blob.relocs.iter().all(|r| within(r.offset, if r.kind == Reloc::Abs8 { 8 } else { 4 }));
+    relocs && blob.traps.iter().all(|t| within(t.offset, 0))
+}
+
 /// Checks that every offset the tables give lies within the code, so that a file which passed
 /// its checksum but was written wrong cannot make publishing write outside the code.
 fn check_bounds(compiled: &CompiledModule) -> Result<()> {
@@ -158,12 +207,9 @@ fn check_bounds(compiled: &CompiledModule) -> Result<()> {
     let within = |offset: u32, size: u64| u64::from(offset) + size <= len;
     let functions = compiled.functions.iter().all(|f| within(f.offset, f.len.into()));
     let groups = compiled.group_code.iter().all(|g| within(g.offset, g.len.into()));
-    let relocs =
-        compiled.blob.relocs.iter().all(|r| within(r.offset, if r.kind == Reloc::Abs8 { 8 } else { 4 }));
-    let traps = compiled.blob.traps.iter().all(|t| within(t.offset, 0));
     let stubs = compiled.trap_stubs.is_none_or(|t| within(t.null, 1) && within(t.bad_signature, 1));
     let defined = compiled.info.num_defined_funcs() as usize == compiled.functions.len();
-    if !(functions && groups && relocs && traps && stubs && defined) {
+    if !(functions && groups && blob_within(&compiled.blob) && stubs && defined) {
         bail!("damaged compiled module (its tables point outside its code)");
     }
     Ok(())

@@ -8,8 +8,8 @@
 //! whole entry or none. A damaged entry is the loader's to find (its checksum); it is then
 //! removed and the module compiled again. Failing to write costs the entry, never the run.
 //!
-//! Beside an entry, `KEY.profile` holds what the module's fused groups were recompiled to test
-//! first when they tiered up (`tiering`), so that the next run starts them recompiled.
+//! Beside an entry, `KEY.groups` holds the module's fused groups as tiering recompiled them on
+//! their profile (`tiering`), so that the next run starts in them.
 //!
 //! The directory is bounded: after each write, the least recently used entries (by
 //! modification time, which a hit refreshes) go until the total is under the bound.
@@ -29,9 +29,9 @@ pub const DEFAULT_CACHE_MAX_SIZE: u64 = 1 << 30;
 /// What an entry's file name ends with.
 const ENTRY_SUFFIX: &str = ".kite";
 
-/// What the profile saved beside an entry ends with (see `tiering`). Profiles are small and
-/// not counted against the bound; each goes with its entry.
-const PROFILE_SUFFIX: &str = ".profile";
+/// What the recompiled groups saved beside an entry end with (see `tiering`). They are not
+/// counted against the bound (they are a fraction of the entry); they go with their entry.
+const GROUPS_SUFFIX: &str = ".groups";
 
 /// What a file being written ends with; one older than [`STALE_TEMP`] was left by a process
 /// that died writing it.
@@ -98,23 +98,23 @@ impl Cache {
         Ok(())
     }
 
-    fn profile_path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("{key}{PROFILE_SUFFIX}"))
+    fn groups_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}{GROUPS_SUFFIX}"))
     }
 
-    /// The profile saved beside an entry (see `tiering`), if any.
-    pub fn load_profile(&self, key: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.profile_path(key)).ok()
+    /// The recompiled groups saved beside an entry (see `tiering`), if any.
+    pub fn load_groups(&self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.groups_path(key)).ok()
     }
 
-    /// Saves a profile beside an entry, atomically; it goes when the entry does.
-    pub fn store_profile(&self, key: &str, data: &[u8]) -> Result<()> {
-        self.write_atomically(key, &self.profile_path(key), data)
+    /// Saves recompiled groups beside an entry, atomically; they go when the entry does.
+    pub fn store_groups(&self, key: &str, data: &[u8]) -> Result<()> {
+        self.write_atomically(key, &self.groups_path(key), data)
     }
 
-    /// Drops a profile found damaged or not fitting its module.
-    pub fn remove_profile(&self, key: &str) {
-        let _ = std::fs::remove_file(self.profile_path(key));
+    /// Drops recompiled groups found damaged or not fitting their module.
+    pub fn remove_groups(&self, key: &str) {
+        let _ = std::fs::remove_file(self.groups_path(key));
     }
 
     /// Writes `data` to a temporary file, then renames it to `path`.
@@ -159,7 +159,7 @@ impl Cache {
             }
             if std::fs::remove_file(&path).is_ok() {
                 total -= len;
-                let _ = std::fs::remove_file(path.with_extension(&PROFILE_SUFFIX[1..]));
+                let _ = std::fs::remove_file(path.with_extension(&GROUPS_SUFFIX[1..]));
             }
         }
     }

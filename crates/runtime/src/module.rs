@@ -5,7 +5,7 @@ use crate::artifact;
 use crate::cache::Cache;
 use crate::code_memory::CodeMemory;
 use crate::engine::Engine;
-use crate::tiering::{GroupTiers, profiles, start_from_saved_profile};
+use crate::tiering::{GroupTiers, profiles, start_from_saved_groups};
 use anyhow::{Context, Result};
 use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
 use std::path::Path;
@@ -88,7 +88,7 @@ impl Module {
                 module
             }
         };
-        start_from_saved_profile(&module);
+        start_from_saved_groups(&module);
         Ok(module)
     }
 

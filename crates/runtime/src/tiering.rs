@@ -1,8 +1,9 @@
 //! The runtime's half of tiering fused groups (see `kite_frontend::tiering`): each instance's
 //! `VMGroup`s and counters, the `TierUp` builtin, and the recompiled code, which a module keeps
-//! for all its instances. What groups were recompiled to test is saved beside the module's
-//! cache entry, and the next run recompiles them so from the start.
+//! for all its instances. Recompiled groups are saved beside the module's cache entry, and the
+//! next run of the module starts in them.
 
+use crate::artifact::{self, SavedGroup};
 use crate::code_memory::CodeMemory;
 use crate::instance::InstanceData;
 use crate::module::{Module, named_ranges};
@@ -22,8 +23,9 @@ pub(crate) struct GroupTiers {
 enum GroupCode {
     /// Only the first compilation, in the module's code.
     First,
-    /// Recompiled on a profile, with what each site tests first.
-    Recompiled { code: CodeMemory, hot: Vec<Option<u32>> },
+    /// Recompiled on a profile (now or in an earlier run), with what each site tests first and
+    /// the code as compiled, to be saved.
+    Recompiled { code: CodeMemory, saved: SavedGroup },
     /// Recompiling failed: the group stays as it is. Never expected; kept so that a failure
     /// costs one attempt and a slower program, not a trap.
     Failed,
@@ -58,8 +60,8 @@ impl GroupTiers {
     pub fn report(&self) -> Vec<(u32, Vec<Option<u32>>)> {
         let mut report = vec![];
         for index in 0..self.groups.len() {
-            if let GroupCode::Recompiled { hot, .. } = &*self.lock(index) {
-                report.push((index as u32, hot.clone()));
+            if let GroupCode::Recompiled { saved, .. } = &*self.lock(index) {
+                report.push((index as u32, saved.hot.clone()));
             }
         }
         report
@@ -79,12 +81,13 @@ fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
     if let GroupCode::First = *state {
         let hot = hot_elements(&module.compiled().group_code[index as usize].sites, counters);
         *state = match recompile(module, index, hot) {
-            Ok((code, hot)) => GroupCode::Recompiled { code, hot },
+            Ok((code, saved)) => GroupCode::Recompiled { code, saved },
             Err(_) => GroupCode::Failed,
         };
         if let GroupCode::Recompiled { .. } = *state {
+            // Saving reads every group's state, this one's included.
             drop(state);
-            save_profile(module);
+            save_groups(module);
             state = tiers.lock(index as usize);
         }
     }
@@ -94,10 +97,10 @@ fn tier_up(module: &Module, index: u32, counters: &[u32]) -> Option<*const u8> {
     }
 }
 
-/// Recompiles group `index` to test `hot` first (per site, an element or nothing).
-fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(CodeMemory, Vec<Option<u32>>)> {
+/// Recompiles group `index` to test `hot` first (per site, an element or nothing), and
+/// publishes it.
+fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(CodeMemory, SavedGroup)> {
     let bytes = module.tiers().bytes.as_deref().context("the module's bytes were not kept")?;
-    let compiled = module.compiled();
     let options = module.engine().compile_options();
     // On a thread of its own: Cranelift needs more stack than Wasm code may have left.
     let recompiled = std::thread::scope(|s| {
@@ -105,49 +108,57 @@ fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(Code
             .join()
             .map_err(|_| anyhow::anyhow!("recompiling panicked"))
     })??;
-    let names = named_ranges(&compiled.info, &recompiled.members);
-    let code = CodeMemory::publish(&recompiled.blob, |_, func| module.defined_func_code(func), names)?;
-    Ok((code, recompiled.hot))
+    let saved = SavedGroup { index, hot: recompiled.hot, blob: recompiled.blob, members: recompiled.members };
+    Ok((publish(module, &saved)?, saved))
 }
 
-/// What a module's recompiled groups test first, as saved beside its cache entry: by group
-/// index, per site, a table element or nothing (`GroupTiers::report`).
-type SavedProfile = Vec<(u32, Vec<Option<u32>>)>;
+/// Publishes a recompiled group's code, its calls going to the module's functions.
+fn publish(module: &Module, group: &SavedGroup) -> Result<CodeMemory> {
+    let names = named_ranges(&module.compiled().info, &group.members);
+    CodeMemory::publish(&group.blob, |_, func| module.defined_func_code(func), names)
+}
 
-/// Saves the module's recompiled groups beside its cache entry, so that the next run of the
-/// module starts them recompiled. Failing costs a warning, as the cache's failures do.
-fn save_profile(module: &Module) {
+/// Saves the module's recompiled groups beside its cache entry (`artifact::write_groups`), so
+/// that the next run of the module starts in them. Failing costs a warning, as the cache's
+/// failures do.
+fn save_groups(module: &Module) {
     let Some((cache, key)) = module.cache_entry() else { return };
-    let saved = postcard::to_stdvec(&module.tiers().report()).map_err(anyhow::Error::from);
-    if let Err(e) = saved.and_then(|data| cache.store_profile(key, &data)) {
-        module.engine().warn(format!("profile not saved to the code cache: {e:#}"));
+    let tiers = module.tiers();
+    let groups: Vec<SavedGroup> = (0..tiers.groups.len())
+        .filter_map(|index| match &*tiers.lock(index) {
+            GroupCode::Recompiled { saved, .. } => Some(saved.clone()),
+            _ => None,
+        })
+        .collect();
+    if let Err(e) = artifact::write_groups(&groups).and_then(|data| cache.store_groups(key, &data)) {
+        module.engine().warn(format!("recompiled groups not saved to the code cache: {e:#}"));
     }
 }
 
-/// Recompiles the groups the profile saved beside the module's cache entry names, as they were
-/// recompiled in an earlier run, before any instance runs. A profile that is damaged or does
-/// not fit the module (a site's element past its table) is dropped: it only ever costs speed.
-pub(crate) fn start_from_saved_profile(module: &Module) {
+/// Publishes the groups an earlier run recompiled and saved beside the module's cache entry,
+/// before any instance runs: they start in their recompiled code, and nothing is compiled.
+/// Saved groups that are damaged or do not fit the module (a group it lacks, a site's element
+/// past its table) are dropped: they only ever cost speed.
+pub(crate) fn start_from_saved_groups(module: &Module) {
     let Some((cache, key)) = module.cache_entry() else { return };
-    let Some(data) = cache.load_profile(key) else { return };
+    let Some(data) = cache.load_groups(key) else { return };
     let groups = &module.compiled().group_code;
-    let fits = |(index, hot): &(u32, Vec<Option<u32>>)| {
-        groups.get(*index as usize).is_some_and(|group| {
-            group.sites.len() == hot.len()
-                && hot.iter().zip(&group.sites).all(|(hot, elements)| hot.is_none_or(|e| e < *elements))
+    let fits = |saved: &SavedGroup| {
+        groups.get(saved.index as usize).is_some_and(|group| {
+            group.sites.len() == saved.hot.len()
+                && saved.hot.iter().zip(&group.sites).all(|(hot, elements)| hot.is_none_or(|e| e < *elements))
         })
     };
-    let saved = match postcard::from_bytes::<SavedProfile>(&data) {
+    let saved = match artifact::read_groups(&data) {
         Ok(saved) if module.tiers().bytes.is_some() && saved.iter().all(fits) => saved,
-        _ => return cache.remove_profile(key),
+        _ => return cache.remove_groups(key),
     };
-    for (index, hot) in saved {
-        let mut state = module.tiers().lock(index as usize);
-        if let GroupCode::First = *state {
-            *state = match recompile(module, index, hot) {
-                Ok((code, hot)) => GroupCode::Recompiled { code, hot },
-                Err(_) => GroupCode::Failed,
-            };
+    for group in saved {
+        let mut state = module.tiers().lock(group.index as usize);
+        if let GroupCode::First = *state
+            && let Ok(code) = publish(module, &group)
+        {
+            *state = GroupCode::Recompiled { code, saved: group };
         }
     }
 }
