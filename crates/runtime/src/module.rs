@@ -66,20 +66,20 @@ impl Module {
         let cached = cache.load(&key).and_then(|data| {
             // The entry was saved from these bytes by an engine compiling as this one does (the
             // key says so); `read` checks its checksum and settings. The cache directory is
-            // trusted as the program's own files are (as in Wasmtime).
-            match artifact::read(&data, engine.code_settings()) {
-                Ok(saved) => Some(saved),
-                Err(_) => {
-                    cache.remove(&key);
-                    None
-                }
+            // trusted as the program's own files are (as in Wasmtime). An entry that fails to
+            // load, for any reason, is a miss.
+            let saved = artifact::read(&data, engine.code_settings()).ok();
+            let module = saved.and_then(|saved| {
+                let bytes = saved.bytes.map(Vec::into_boxed_slice);
+                Module::from_compiled(engine, saved.compiled, bytes, Some(key.clone())).ok()
+            });
+            if module.is_none() {
+                cache.remove(&key);
             }
+            module
         });
         let module = match cached {
-            Some(saved) => {
-                let bytes = saved.bytes.map(Vec::into_boxed_slice);
-                Module::from_compiled(engine, saved.compiled, bytes, Some(key))?
-            }
+            Some(module) => module,
             None => {
                 let module = Module::compile(engine, bytes, Some(key.clone()))?;
                 if let Err(e) = module.serialize().and_then(|data| cache.store(&key, &data)) {
