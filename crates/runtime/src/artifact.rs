@@ -31,8 +31,10 @@ pub const MAGIC: [u8; 8] = *b"\0kitemod";
 /// The layout's version; see the module's comment.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The version of kite that writes and reads saved modules.
-pub const KITE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version of kite that writes and reads saved modules, with a fingerprint of the sources
+/// its code generation and runtime are built from (see `build.rs`): a build that could compile
+/// differently is another version.
+pub const KITE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("KITE_BUILD_FINGERPRINT"));
 
 #[derive(Serialize, Deserialize)]
 struct Header {
