@@ -74,7 +74,7 @@ impl CompileOptions {
             .chain(isa.isa_flags())
             // The verifier checks code and never changes it.
             .filter(|value| value.name != "enable_verifier")
-            .map(|value| value.to_string())
+            .map(|value| format!("{}={}", value.name, value.value_string()))
             .collect();
         Ok(CodeSettings {
             triple: isa.triple().to_string(),
