@@ -1,6 +1,7 @@
 //! kite's integration tests, one module per topic, in one test binary.
 
 mod api;
+mod cache;
 mod interrupts;
 mod limits;
 mod spec;

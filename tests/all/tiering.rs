@@ -9,7 +9,7 @@ use kite_runtime::{Config, Engine, Instance, Linker, Module, Store, Trap, TrapKi
 /// at 0 `inc dec_jnz halt` (acc = count), at 16 `inc dec_jnz div` (traps when the loop ends),
 /// at 32 `nest inc dec_jnz halt` (runs the program at 0 with count 5000 inside a call first),
 /// at 48 `inc` and then 9, past the table's end.
-const VM: &str = r#"
+pub(crate) const VM: &str = r#"
 (module $vm
   (type $h (func (param i32 i32 i32) (result i32)))
   (memory 1)
@@ -57,13 +57,13 @@ fn vm(tier_up_after: u32) -> (Engine, Module, Store<()>, Instance) {
     (engine, module, store, instance)
 }
 
-fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
+pub(crate) fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
     let mut store = Store::new(engine, ());
     let instance = Linker::new(engine).instantiate(&mut store, module).unwrap();
     (store, instance)
 }
 
-fn run(store: &mut Store<()>, instance: Instance, pc: i32, count: i32) -> anyhow::Result<i32> {
+pub(crate) fn run(store: &mut Store<()>, instance: Instance, pc: i32, count: i32) -> anyhow::Result<i32> {
     let run = instance.get_typed_func::<(i32, i32), i32>(&*store, "run").unwrap();
     run.call(store, (pc, count))
 }

@@ -1,4 +1,9 @@
-//! `kite compile MODULE --emit clif|asm [--target x86_64|aarch64] [--func NAME]`.
+//! `kite compile MODULE -o FILE [--target x86_64|aarch64]`: the compiled module, for `kite run
+//! FILE` (or `Module::deserialize`) on a machine of that target, in `kite_runtime::artifact`'s
+//! format.
+//!
+//! `kite compile MODULE --emit clif|asm|vcode [--target x86_64|aarch64] [--func NAME]`: the code
+//! kite generates, listed.
 
 use crate::options::CommonOptions;
 use anyhow::{Context, Result, bail};
@@ -24,13 +29,16 @@ pub struct CompileCommand {
     #[command(flatten)]
     common: CommonOptions,
     /// What to print.
-    #[arg(long, value_enum)]
-    emit: Emit,
+    #[arg(long, value_enum, required_unless_present = "output", conflicts_with = "output")]
+    emit: Option<Emit>,
+    /// Write the compiled module to FILE, for `kite run FILE`.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// The target architecture: host, x86_64 or aarch64.
     #[arg(long, default_value = "host")]
     target: String,
     /// Only this function (export name, name-section name, or index).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "emit")]
     func: Option<String>,
     /// The module, binary (.wasm) or text (.wat).
     module: PathBuf,
@@ -41,6 +49,21 @@ impl CompileCommand {
         let target: Target = self.target.parse()?;
         let bytes = std::fs::read(&self.module)
             .with_context(|| format!("cannot read `{}`", self.module.display()))?;
+        if let Some(output) = &self.output {
+            let saved =
+                kite_runtime::precompile(&self.common.config()?, target, &bytes).map_err(|e| match e
+                    .downcast::<wat::Error>(
+                ) {
+                    Ok(mut e) => {
+                        e.set_path(&self.module);
+                        e.into()
+                    }
+                    Err(e) => e,
+                })?;
+            std::fs::write(output, saved).with_context(|| format!("cannot write `{}`", output.display()))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let emit = self.emit.context("--emit or -o is required")?;
         let bytes = wat::parse_bytes(&bytes).map_err(|mut e| {
             e.set_path(&self.module);
             e
@@ -90,7 +113,7 @@ impl CompileCommand {
                 ";; function {name} (index {}), convention {}, {} bytes; {stack}",
                 f.func_index, compiled.convention, f.len
             )?;
-            let text = match self.emit {
+            let text = match emit {
                 Emit::Clif => f.clif.clone().unwrap_or_default(),
                 Emit::Vcode => f.disasm.clone().unwrap_or_default(),
                 Emit::Asm => {
@@ -110,7 +133,7 @@ impl CompileCommand {
             }
             shown += 1;
             writeln!(out, ";; fused group {index}: {} bytes; members {}", code.len, members.join(", "))?;
-            let text = match self.emit {
+            let text = match emit {
                 Emit::Clif => code.clif.clone().unwrap_or_default(),
                 Emit::Vcode => code.disasm.clone().unwrap_or_default(),
                 Emit::Asm => {

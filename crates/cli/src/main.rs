@@ -26,7 +26,8 @@ enum Command {
     Run(run::RunCommand),
     /// Run WebAssembly spec scripts (.wast).
     Wast(wast::WastCommand),
-    /// Print the Cranelift IR or machine code kite generates for a module.
+    /// Compile a module to a file `kite run` loads without compiling (-o), or print the code
+    /// kite generates for it (--emit).
     Compile(compile::CompileCommand),
 }
 

@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use kite_runtime::Config;
+use std::path::PathBuf;
 
 #[derive(Args, Clone, Debug)]
 pub struct CommonOptions {
@@ -109,29 +110,29 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| bad())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
+/// Where `kite run` keeps compiled modules (see `kite_runtime`'s `cache`).
+#[derive(Args, Clone, Debug)]
+pub struct CacheOptions {
+    /// Keep compiled modules in DIR (default: $XDG_CACHE_HOME/kite, else ~/.cache/kite).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile the module without looking in or writing to the cache.
+    #[arg(long = "no-cache", conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// Trim the cache's least recently used entries past this size (`512MiB`, `1G`, or bytes).
+    #[arg(long = "cache-max-size", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub cache_max_size: u64,
+}
 
-    #[test]
-    fn sizes_take_binary_units() {
-        assert_eq!(parse_size("65536"), Ok(65536));
-        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
-        assert_eq!(parse_size("4G"), Ok(4 << 30));
-        for bad in ["", "MiB", "1.5GiB", "12TB", "-1", "99999999999999999999G"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn durations_take_a_unit() {
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        for bad in ["", "5", "s", "1..5s", "-1s", "3h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
+impl CacheOptions {
+    /// Sets `config`'s cache: the directory given, else the default one, unless --no-cache.
+    pub fn apply(&self, config: &mut Config) {
+        let dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(kite_runtime::default_cache_dir)
+        };
+        config.cache_dir(dir).cache_max_size(self.cache_max_size);
     }
 }
 
@@ -175,5 +176,31 @@ impl WasiOptions {
                 None => (d.clone(), d.clone()),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        for bad in ["", "MiB", "1.5GiB", "12TB", "-1", "99999999999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "5", "s", "1..5s", "-1s", "3h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -5,17 +5,22 @@
 //! this process's, `--env` and `--dir` give it variables and directories, and its `proc_exit`
 //! code is kite's exit status. With `--invoke NAME`, ARGS are the function's arguments instead.
 //!
+//! MODULE may be compiled already (`kite compile -o`), which its first bytes tell. Otherwise the
+//! module is taken from the code cache if it was compiled before, and saved there if not
+//! (`--cache-dir`, `--no-cache`, `--cache-max-size`); a cache that cannot be written is a
+//! warning on stderr, and the run goes on.
+//!
 //! kite's own options may also follow MODULE, before the first program argument (`kite run
 //! fib.wat --invoke fib 30`); everything from the first other argument on, or after `--`, is the
 //! program's.
 
-use crate::options::{CommonOptions, LimitOptions, WasiOptions, parse_duration};
+use crate::options::{CacheOptions, CommonOptions, LimitOptions, WasiOptions, parse_duration};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use kite_runtime::{Engine, Linker, Module, ProfilingStrategy, Store, Val, ValType};
 use kite_wasi::{I32Exit, WasiCtx};
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The values of `--profile`.
@@ -46,10 +51,12 @@ pub struct RunCommand {
     /// --jit`).
     #[arg(long, value_name = "perfmap|jitdump")]
     profile: Option<Profile>,
+    #[command(flatten)]
+    cache: CacheOptions,
     /// Call this export instead of `_start`, with ARGS parsed by its parameter types.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// The module, binary (.wasm) or text (.wat).
+    /// The module: binary (.wasm), text (.wat), or compiled by `kite compile -o`.
     module: PathBuf,
     /// The program's arguments, or with --invoke the function's.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -67,11 +74,26 @@ impl RunCommand {
             Some(Profile::Perfmap) => ProfilingStrategy::PerfMap,
             Some(Profile::Jitdump) => ProfilingStrategy::JitDump,
         });
+        self.cache.apply(&mut config);
         let engine = Engine::new(&config)?;
-        let module = Module::from_file(&engine, &self.module)?;
+        let module = if starts_precompiled(&self.module) {
+            // SAFETY: the user asks to run this file, which is code whatever its form; a
+            // damaged one fails its checksum.
+            unsafe { Module::deserialize_file(&engine, &self.module)? }
+        } else {
+            Module::from_file(&engine, &self.module)?
+        };
+        print_warnings(&engine);
+        let result = self.run_module(&engine, &module);
+        // Tiering up saves its profile to the cache, which may fail as well.
+        print_warnings(&engine);
+        result
+    }
+
+    fn run_module(&self, engine: &Engine, module: &Module) -> Result<ExitCode> {
         let uses_wasi = module.imports().any(|(m, _, _)| m == kite_wasi::MODULE);
         let wasi = self.wasi_ctx(uses_wasi)?;
-        let mut store = Store::new(&engine, wasi);
+        let mut store = Store::new(engine, wasi);
         if let Some(fuel) = self.fuel {
             store.set_fuel(fuel)?;
         }
@@ -86,11 +108,11 @@ impl RunCommand {
                 engine.increment_epoch();
             });
         }
-        let mut linker = Linker::new(&engine);
+        let mut linker = Linker::new(engine);
         if uses_wasi {
             kite_wasi::add_to_linker(&mut linker, |wasi: &mut WasiCtx| wasi);
         }
-        let instance = match linker.instantiate(&mut store, &module) {
+        let instance = match linker.instantiate(&mut store, module) {
             Ok(instance) => instance,
             Err(e) => return exit_status(e),
         };
@@ -141,6 +163,21 @@ impl RunCommand {
         }
         Ok(builder.build())
     }
+}
+
+/// Warnings from the engine (the code cache could not be written), one line each on stderr.
+fn print_warnings(engine: &Engine) {
+    for warning in engine.take_warnings() {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// Whether the file at `path` is a compiled module (by its first bytes, whatever its name).
+/// One that cannot be read is left to the loader to report.
+fn starts_precompiled(path: &Path) -> bool {
+    let mut head = [0; kite_runtime::artifact::MAGIC.len()];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && kite_runtime::is_precompiled(&head)
 }
 
 /// How a run that ended in `error` ends: the guest's `proc_exit` code, or the error itself

@@ -366,3 +366,47 @@ fn a_module_without_wasi_still_refuses_arguments_without_invoke() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("arguments given without --invoke"), "{}", stderr(&o));
 }
+
+/// A program run: its name, kite's options, the program's arguments, its stdin.
+type Run<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [u8]);
+
+/// Programs run the same compiled afresh (`--no-cache`), compiled into an empty cache, loaded
+/// from it, and precompiled by `kite compile -o`.
+#[test]
+fn programs_run_the_same_from_the_cache_and_precompiled() {
+    let dir = temp_dir("cached");
+    std::fs::write(dir.join("x.txt"), "hi\n").unwrap();
+    let root = dir.display().to_string();
+    let cache = dir.join("cache").display().to_string();
+    let x = format!("{root}/x.txt");
+    let runs: [Run; 3] = [
+        ("stdio", &[], &[], b"abc\nHello!\n"),
+        ("exit", &[], &["42"], b""),
+        ("cat", &["--dir", &root], &[&x], b""),
+    ];
+    for (name, options, program_args, stdin) in runs {
+        let precompiled = dir.join(format!("{name}.compiled")).display().to_string();
+        let o = kite(&["compile", &program(name), "-o", &precompiled]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let fresh = (vec!["--no-cache"], program(name));
+        let cached = (vec!["--cache-dir", cache.as_str()], program(name));
+        let outputs: Vec<_> = [fresh, cached.clone(), cached, (vec!["--no-cache"], precompiled)]
+            .into_iter()
+            .map(|(cache_options, module)| {
+                let mut args = vec!["run"];
+                args.extend(options);
+                args.extend(cache_options);
+                args.push(&module);
+                args.extend(program_args);
+                let o = kite_with(&args, stdin, &[]);
+                (o.status.code(), stdout(&o), stderr(&o))
+            })
+            .collect();
+        assert!(outputs[0].1.len() > 2, "{name} printed: {:?}", outputs[0]);
+        for output in &outputs[1..] {
+            assert_eq!(output, &outputs[0], "{name}");
+        }
+    }
+    let entries = names(&dir.join("cache"));
+    assert_eq!(entries.iter().filter(|n| n.ends_with(".kite")).count(), 3, "one per program: {entries:?}");
+}

@@ -22,6 +22,7 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{ExternalName, Function, LibCall};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 /// What a context prefix is rounded to: a multiple of every page size Linux uses.
@@ -62,31 +63,74 @@ impl CompileOptions {
     pub fn build_isa(&self) -> Result<OwnedTargetIsa> {
         build_isa(self.target, self.isa)
     }
+
+    /// Everything in these options that changes the code: what a module compiled before must
+    /// have been compiled with to stand in for a compilation with these options.
+    pub fn code_settings(&self) -> Result<CodeSettings> {
+        // Destructured without `..`, so that a new option cannot be added without deciding here
+        // whether it changes code. The target and the ISA options reach the code only through
+        // the ISA's settings, compared whole below.
+        let CompileOptions { target: _, isa: _, convention, keep_text: _, parallel: _, tier_up, interrupts } =
+            *self;
+        let isa = self.build_isa()?;
+        let flags = isa
+            .flags()
+            .iter()
+            .chain(isa.isa_flags())
+            // The verifier checks code and never changes it.
+            .filter(|value| value.name != "enable_verifier")
+            .map(|value| format!("{}={}", value.name, value.value_string()))
+            .collect();
+        Ok(CodeSettings {
+            triple: isa.triple().to_string(),
+            flags,
+            convention: convention.name().to_string(),
+            tier_up,
+            interrupts,
+        })
+    }
+}
+
+/// What code compiled under some [`CompileOptions`] depends on (see
+/// [`CompileOptions::code_settings`]): a saved module runs only where these are equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CodeSettings {
+    /// The target triple, as Cranelift names it.
+    pub triple: String,
+    /// Cranelift's settings, shared and target-specific (the CPU features used), as
+    /// `name=value`.
+    pub flags: Vec<String>,
+    /// The calling convention's name (`cc::by_name` finds it again).
+    pub convention: String,
+    pub tier_up: bool,
+    /// Fuel and epoch checks.
+    pub interrupts: Interrupts,
 }
 
 /// What a relocation points at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RelocTarget {
     /// A function defined in the same module, by function index.
     Func(u32),
     /// A helper Cranelift calls for operations the target lacks (float rounding without SSE4.1).
-    LibCall(LibCall),
+    LibCall(#[serde(with = "crate::serde_cranelift::libcall")] LibCall),
     /// A fused group's function, by group index; `compile_module` turns these into `Offset`s.
     Group(u32),
     /// An offset in the same blob.
     Offset(u32),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Relocation {
     /// Offset in the code blob of the bytes to patch.
     pub offset: u32,
+    #[serde(with = "crate::serde_cranelift::reloc")]
     pub kind: Reloc,
     pub target: RelocTarget,
     pub addend: i64,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct TrapSite {
     pub offset: u32,
     pub kind: TrapKind,
@@ -97,7 +141,7 @@ pub struct TrapSite {
 }
 
 /// A piece of compiled code: one function or trampoline, or a whole module's worth.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CodeBlob {
     pub code: Vec<u8>,
     pub relocs: Vec<Relocation>,
@@ -124,7 +168,7 @@ impl CodeBlob {
 }
 
 /// Where a fused group's function landed, and which member each part of its code belongs to.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CompiledGroup {
     pub offset: u32,
     pub len: u32,
@@ -135,30 +179,34 @@ pub struct CompiledGroup {
     pub sites: Vec<u32>,
     /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
     pub prologue_stack_check: bool,
+    #[serde(skip)]
     pub clif: Option<String>,
+    #[serde(skip)]
     pub disasm: Option<String>,
 }
 
 /// Where one function landed in the module's code, and its text if kept.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CompiledFunction {
     pub func_index: u32,
     pub offset: u32,
     pub len: u32,
     /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
     pub prologue_stack_check: bool,
+    #[serde(skip)]
     pub clif: Option<String>,
+    #[serde(skip)]
     pub disasm: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct TrapStubs {
     pub null: u32,
     pub bad_signature: u32,
 }
 
 /// A module compiled for one target and convention.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CompiledModule {
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
@@ -177,6 +225,8 @@ pub struct CompiledModule {
     pub group_code: Vec<CompiledGroup>,
     /// Offsets of the stubs dispatch arrays use for null and mistyped entries, if any arrays.
     pub trap_stubs: Option<TrapStubs>,
+    /// Not saved with the module: whoever loads it names the convention (see `CodeSettings`).
+    #[serde(skip)]
     pub convention: &'static str,
 }
 

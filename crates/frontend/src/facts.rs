@@ -16,13 +16,14 @@
 //! A body that fails to parse just stops its scan: validation reports it properly later.
 
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
+use serde::{Deserialize, Serialize};
 use wasmparser::Operator as O;
 
 /// The largest table whose indirect calls index a code-pointer array (2 MiB of `VMContext` per
 /// type called through). Interpreters' tables have hundreds to a few thousand elements.
 pub const MAX_STATIC_TABLE_ELEMENTS: u64 = 1 << 18;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModuleFacts {
     /// Per defined function: whether it makes a non-tail call.
     pub makes_calls: Vec<bool>,

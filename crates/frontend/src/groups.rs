@@ -20,6 +20,7 @@
 use crate::facts::ModuleFacts;
 use crate::module::{ConstExpr, ConstOp, FunctionInput, ModuleInfo, SegmentMode};
 use crate::types::{FuncType, ValType};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasmparser::Operator as O;
 
@@ -31,7 +32,7 @@ pub const MAX_MEMBERS: usize = 1024;
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// One fused group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TailGroup {
     /// Function indices, in module order. The group function's selector is a position here.
     pub members: Vec<u32>,
@@ -52,7 +53,7 @@ impl TailGroup {
 }
 
 /// The groups of a module, and what kept other linked functions apart.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TailGroups {
     pub groups: Vec<TailGroup>,
     /// Per defined function: the group it belongs to.

@@ -4,6 +4,8 @@
 //! (`translate`, one module per instruction family), the calling conventions ([`cc`]), the
 //! contract with the runtime ([`vmctx`], [`trap`]), compilation ([`compile`]) and the
 //! recompilation of fused groups on a profile ([`tiering`]).
+//! Its tables derive serde's traits, so that the runtime can save a compiled module
+//! (`serde_cranelift` encodes the Cranelift types among them).
 //!
 //! It must never depend on the runtime: it produces code and tables, and the runtime's
 //! `#[repr(C)]` structs are checked against [`vmctx`], not the other way round.
@@ -16,6 +18,7 @@ pub mod groups;
 pub mod isa;
 pub mod module;
 pub mod plans;
+mod serde_cranelift;
 pub mod tiering;
 pub mod trampoline;
 mod translate;
@@ -25,7 +28,7 @@ pub mod vmctx;
 
 pub use cc::Convention;
 pub use compile::{
-    CodeBlob, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
+    CodeBlob, CodeSettings, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
 };
 pub use cranelift_codegen::binemit::Reloc;
 pub use cranelift_codegen::ir::LibCall;

@@ -6,6 +6,7 @@
 
 use crate::error::{CompileError, Result};
 use crate::types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasmparser::{
     ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Parser, Payload, TypeRef, ValidPayload,
@@ -18,7 +19,7 @@ pub fn features() -> WasmFeatures {
 }
 
 /// One instruction of a constant expression (global initializers, segment offsets and items).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ConstOp {
     I32(i32),
     I64(i64),
@@ -36,10 +37,10 @@ pub enum ConstOp {
 }
 
 /// A constant expression, evaluated by the runtime at instantiation.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConstExpr(pub Vec<ConstOp>);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntityIndex {
     Func(u32),
     Table(u32),
@@ -47,7 +48,7 @@ pub enum EntityIndex {
     Global(u32),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Import {
     pub module: String,
     pub name: String,
@@ -55,28 +56,28 @@ pub struct Import {
     pub index: EntityIndex,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum SegmentMode<Target> {
     Active { target: Target, offset: ConstExpr },
     Passive,
     Declared,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ElementSegment {
     pub mode: SegmentMode<u32>,
     pub ty: ValType,
     pub items: Vec<ConstExpr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
     pub mode: SegmentMode<u32>,
     pub bytes: Vec<u8>,
 }
 
 /// Everything about a module but its code. Index spaces put imports first, as Wasm does.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModuleInfo {
     pub types: Vec<FuncType>,
     /// The type index of every function, imported ones first.

@@ -28,6 +28,7 @@
 use crate::facts::ModuleFacts;
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
 use crate::types::{FuncType, ValType};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use wasmparser::Operator as O;
 
@@ -36,7 +37,7 @@ use wasmparser::Operator as O;
 pub const MIN_INT_PARAMS: usize = 6;
 
 /// What the module knows of one of its own function types.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypePlan {
     /// Its functions are called only normally, never by a tail call, and make no tail calls.
     pub ordinary: bool,
@@ -45,7 +46,7 @@ pub struct TypePlan {
 }
 
 /// The plan of every function type that never leaves the module.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TypePlans(HashMap<FuncType, TypePlan>);
 
 impl TypePlans {

@@ -85,8 +85,19 @@ pub fn recompile_group(
     sites: &[u32],
     counters: &[u32],
 ) -> Result<RecompiledGroup> {
+    recompile_group_speculating(bytes, options, group, hot_elements(sites, counters))
+}
+
+/// Recompiles fused group `group` as `recompile_group` does, testing `hot` first (per site, a
+/// table element or nothing): a profile kept from an earlier run. Each element must be within
+/// its site's table (`CompiledGroup::sites`).
+pub fn recompile_group_speculating(
+    bytes: &[u8],
+    options: &CompileOptions,
+    group: u32,
+    hot: Vec<Option<u32>>,
+) -> Result<RecompiledGroup> {
     let (analysis, bodies) = Analysis::new(bytes, options)?;
-    let hot = hot_elements(sites, counters);
     let env = analysis.env(options, GroupTier::Speculating(&hot), true);
     let inputs: Vec<_> = bodies
         .into_iter()

@@ -4,10 +4,11 @@
 //! instruction back to its code through the trap table, then to a [`TrapKind`].
 
 use cranelift_codegen::ir::TrapCode;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why WebAssembly execution stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrapKind {
     StackOverflow,
     MemoryOutOfBounds,

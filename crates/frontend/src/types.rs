@@ -4,10 +4,11 @@
 //! Wasm 2.0's rule for `call_indirect` signature checks.
 
 use cranelift_codegen::ir::{Type, types};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A WebAssembly value type (SIMD's `v128` is not supported).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
     I64,
@@ -48,7 +49,7 @@ impl fmt::Display for ValType {
 }
 
 /// A function type: parameters and results.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct FuncType {
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,
@@ -71,7 +72,7 @@ impl fmt::Display for FuncType {
 }
 
 /// Size limits of a memory (in 64 KiB pages) or table (in elements).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Limits {
     pub min: u64,
     pub max: Option<u64>,
@@ -89,18 +90,18 @@ impl Limits {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub limits: Limits,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
     pub element: ValType,
     pub limits: Limits,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GlobalType {
     pub content: ValType,
     pub mutable: bool,

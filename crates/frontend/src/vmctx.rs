@@ -28,6 +28,7 @@
 
 use crate::module::ModuleInfo;
 use cranelift_codegen::ir::{Type, types};
+use serde::{Deserialize, Serialize};
 
 pub const VMCTX_STORE_CONTEXT: u32 = 0;
 pub const VMCTX_BUILTINS: u32 = 8;
@@ -82,7 +83,7 @@ pub mod group {
 }
 
 /// The layout of one module's `VMContext`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VMOffsets {
     memory_bases: u32,
     memories: u32,

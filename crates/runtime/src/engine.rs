@@ -2,15 +2,18 @@
 //! types (whose ids make `call_indirect` signature checks one compare), and the trampolines
 //! shared by every module and host function of a type.
 
+use crate::cache::{Cache, DEFAULT_CACHE_MAX_SIZE};
 use crate::code_memory::CodeMemory;
 use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
 use kite_frontend::{
-    CompileOptions, Convention, FuncType, Interrupts, IsaOptions, OwnedTargetIsa, Target, trampoline,
+    CodeSettings, CompileOptions, Convention, FuncType, Interrupts, IsaOptions, OwnedTargetIsa, Target,
+    trampoline,
 };
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -26,6 +29,8 @@ pub struct Config {
     pub(crate) tier_up_after: Option<u32>,
     pub(crate) interrupts: Interrupts,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) cache_max_size: u64,
 }
 
 /// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
@@ -47,6 +52,8 @@ impl Default for Config {
             tier_up_after: Some(DEFAULT_TIER_UP_AFTER),
             interrupts: Interrupts::default(),
             profiler: ProfilingStrategy::None,
+            cache_dir: None,
+            cache_max_size: DEFAULT_CACHE_MAX_SIZE,
         }
     }
 }
@@ -126,6 +133,20 @@ impl Config {
         self
     }
 
+    /// Keeps compiled modules in this directory and takes them from it instead of compiling
+    /// again (see `cache`; `default_cache_dir()` is where `kite run` keeps them). Off (`None`)
+    /// by default, as in Wasmtime: an embedding writes to disk only when asked to.
+    pub fn cache_dir(&mut self, dir: Option<PathBuf>) -> &mut Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// The most bytes the cache directory may hold; past it the least recently used entries go.
+    pub fn cache_max_size(&mut self, bytes: u64) -> &mut Self {
+        self.cache_max_size = bytes;
+        self
+    }
+
     /// The frontend's options for compiling under this config for `target`.
     pub fn compile_options_for(&self, target: Target) -> CompileOptions {
         self.compile_options(target, false)
@@ -165,6 +186,11 @@ struct TypeRegistry {
 struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
+    /// What this engine's code depends on: what a saved module must have been compiled under.
+    settings: CodeSettings,
+    cache: Option<Cache>,
+    /// Cache failures not yet reported (see `take_warnings`).
+    warnings: Mutex<Vec<String>>,
     types: RwLock<TypeRegistry>,
     trampolines: Mutex<HashMap<FuncType, Arc<Trampolines>>>,
     /// The epoch, read by generated code through each store's context (boxed: its address is
@@ -190,11 +216,17 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
-        let isa = config.compile_options(Target::Host, false).build_isa()?;
         profiling::start(config.profiler)?;
+        let options = config.compile_options(Target::Host, false);
+        let isa = options.build_isa()?;
+        let settings = options.code_settings()?;
+        let cache = config.cache_dir.clone().map(|dir| Cache::new(dir, config.cache_max_size));
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
             isa,
+            settings,
+            cache,
+            warnings: Mutex::default(),
             types: RwLock::default(),
             trampolines: Mutex::default(),
             epoch: Box::default(),
@@ -221,6 +253,26 @@ impl Engine {
 
     pub fn convention(&self) -> &'static str {
         self.0.config.convention.name()
+    }
+
+    pub(crate) fn code_settings(&self) -> &CodeSettings {
+        &self.0.settings
+    }
+
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        self.0.cache.as_ref()
+    }
+
+    /// Records a failure that cost something (a cache entry) but not the operation.
+    pub(crate) fn warn(&self, warning: String) {
+        self.0.warnings.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(warning);
+    }
+
+    /// The failures that cost the engine something but failed nothing (the code cache could
+    /// not be written, ...), one sentence each, since the last call: for the embedder to show
+    /// or log.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.warnings.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// The engine-wide id of a function type; equal types get equal ids.

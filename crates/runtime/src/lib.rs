@@ -21,9 +21,15 @@
 //! # anyhow::Ok(())
 //! ```
 //!
+//! A compiled module can be saved and loaded without compiling ([`artifact`]: `Module::serialize`,
+//! `Module::deserialize`, [`precompile`]), and kept in a code cache on disk (`cache`, on when
+//! `Config::cache_dir` is set).
+//!
 //! Platform code (mmap, signals, register access) lives in `sys` only.
 
+pub mod artifact;
 mod builtins;
+mod cache;
 pub mod code_memory;
 mod engine;
 mod externals;
@@ -41,11 +47,13 @@ pub mod traps;
 mod values;
 pub mod vm;
 
+pub use artifact::{is_precompiled, precompile};
+pub use cache::{DEFAULT_CACHE_MAX_SIZE, default_cache_dir};
 pub use engine::{Config, DEFAULT_TIER_UP_AFTER, Engine};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Instance, LinkError};
-pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, ValType};
+pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, Target, TrapKind, ValType};
 pub use linker::Linker;
 pub use profiling::ProfilingStrategy;
 /// The size of a WebAssembly page, in bytes.

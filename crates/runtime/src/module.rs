@@ -1,8 +1,11 @@
-//! A compiled module: its description, its published code, and its types' engine-wide ids.
+//! A compiled module: its description, its published code, and its types' engine-wide ids;
+//! compiling it, or loading it saved (`artifact`) or from the code cache (`cache`).
 
+use crate::artifact;
+use crate::cache::Cache;
 use crate::code_memory::CodeMemory;
 use crate::engine::Engine;
-use crate::tiering::GroupTiers;
+use crate::tiering::{GroupTiers, profiles, start_from_saved_groups};
 use anyhow::{Context, Result};
 use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
 use std::path::Path;
@@ -23,6 +26,8 @@ struct ModuleInner {
     code: CodeMemory,
     type_ids: Vec<u32>,
     tiers: GroupTiers,
+    /// Its entry in the engine's code cache, where its profile is saved too.
+    cache_key: Option<String>,
 }
 
 /// A WebAssembly module compiled for the engine's host. Cheap to clone.
@@ -52,8 +57,56 @@ impl Module {
         Module::from_binary(engine, &bytes)
     }
 
+    /// Compiles a module from its binary form, or takes it from the engine's code cache (see
+    /// `Config::cache_dir`). A cache entry found damaged is dropped and the module compiled
+    /// again; a cache that cannot be written costs a warning (`Engine::take_warnings`).
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        let compiled = kite_frontend::compile_module(bytes, &engine.compile_options())?;
+        let Some(cache) = engine.cache() else { return Module::compile(engine, bytes, None) };
+        let key = Cache::key(bytes, engine.code_settings());
+        let cached = cache.load(&key).and_then(|data| {
+            // The entry was saved from these bytes by an engine compiling as this one does (the
+            // key says so); `read` checks its checksum and settings. The cache directory is
+            // trusted as the program's own files are (as in Wasmtime). An entry that fails to
+            // load, for any reason, is a miss.
+            let saved = artifact::read(&data, engine.code_settings()).ok();
+            let module = saved.and_then(|saved| {
+                let bytes = saved.bytes.map(Vec::into_boxed_slice);
+                Module::from_compiled(engine, saved.compiled, bytes, Some(key.clone())).ok()
+            });
+            if module.is_none() {
+                cache.remove(&key);
+            }
+            module
+        });
+        let module = match cached {
+            Some(module) => module,
+            None => {
+                let module = Module::compile(engine, bytes, Some(key.clone()))?;
+                if let Err(e) = module.serialize().and_then(|data| cache.store(&key, &data)) {
+                    engine.warn(format!("code cache not written: {e:#}"));
+                }
+                module
+            }
+        };
+        start_from_saved_groups(&module);
+        Ok(module)
+    }
+
+    fn compile(engine: &Engine, bytes: &[u8], cache_key: Option<String>) -> Result<Module> {
+        let options = engine.compile_options();
+        let compiled = kite_frontend::compile_module(bytes, &options)?;
+        let kept = profiles(&options, &compiled).then(|| bytes.into());
+        Module::from_compiled(engine, compiled, kept, cache_key)
+    }
+
+    /// Publishes a compiled module's code; `bytes` are kept to recompile its groups from, and
+    /// `cache_key` names its entry in the engine's cache.
+    fn from_compiled(
+        engine: &Engine,
+        compiled: CompiledModule,
+        bytes: Option<Box<[u8]>>,
+        cache_key: Option<String>,
+    ) -> Result<Module> {
         let functions = named_ranges(&compiled.info, &compiled.code_ranges());
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
@@ -65,10 +118,43 @@ impl Module {
             functions,
         )?;
         let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
-        let profiling =
-            engine.compile_options().tier_up && compiled.group_code.iter().any(|g| !g.sites.is_empty());
-        let tiers = GroupTiers::new(bytes, profiling, compiled.group_code.len());
-        Ok(Module(Arc::new(ModuleInner { engine: engine.clone(), compiled, code, type_ids, tiers })))
+        let tiers = GroupTiers::new(bytes, compiled.group_code.len());
+        let engine = engine.clone();
+        Ok(Module(Arc::new(ModuleInner { engine, compiled, code, type_ids, tiers, cache_key })))
+    }
+
+    /// The engine's cache and this module's entry in it, if it came through the cache.
+    pub(crate) fn cache_entry(&self) -> Option<(&Cache, &str)> {
+        Some((self.0.engine.cache()?, self.0.cache_key.as_deref()?))
+    }
+
+    /// The module in its saved form (see `artifact`), for `Module::deserialize`.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        artifact::write(&self.0.compiled, self.0.tiers.bytes(), self.0.engine.code_settings())
+    }
+
+    /// Loads a module saved by `Module::serialize`, `precompile` or `kite compile -o`, without
+    /// compiling it. It must have been compiled for this host and under the engine's settings
+    /// (convention, tier-up, CPU features), by this version of kite; a file that is not, or is
+    /// damaged, is an error saying so.
+    ///
+    /// # Safety
+    /// `data` is machine code that will run: it must come from kite (as Wasmtime's
+    /// `Module::deserialize` requires). The checksum catches damage, not forgery.
+    pub unsafe fn deserialize(engine: &Engine, data: &[u8]) -> Result<Module> {
+        let saved = artifact::read(data, engine.code_settings())?;
+        Module::from_compiled(engine, saved.compiled, saved.bytes.map(Vec::into_boxed_slice), None)
+    }
+
+    /// `Module::deserialize` of a file's contents.
+    ///
+    /// # Safety
+    /// As for `Module::deserialize`.
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let data = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Module::deserialize(engine, &data) }.with_context(|| format!("`{}`", path.display()))
     }
 
     pub fn engine(&self) -> &Engine {

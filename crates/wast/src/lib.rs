@@ -31,18 +31,31 @@ pub fn run_file(path: &Path, config: &Config) -> Result<Report> {
 
 /// Runs a script given as text; `name` appears in failure messages.
 pub fn run_text(name: &str, text: String, config: &Config) -> Result<Report> {
+    run_text_with(name, text, config, RunOptions::default())
+}
+
+/// How to run a script, beyond the engine's config.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Run every module of the script as saved and loaded again (`Module::serialize`, then
+    /// `Module::deserialize`), never as compiled: a saved module must behave as the original.
+    pub round_trip: bool,
+}
+
+/// `run_text`, with `options`.
+pub fn run_text_with(name: &str, text: String, config: &Config, options: RunOptions) -> Result<Report> {
     let name = name.to_string();
     let config = config.clone();
     std::thread::Builder::new()
         .name(format!("wast {name}"))
         .stack_size(64 << 20)
-        .spawn(move || run_on_this_thread(&name, &text, &config))
+        .spawn(move || run_on_this_thread(&name, &text, &config, options))
         .context("spawning the script thread")?
         .join()
         .map_err(|_| anyhow!("the script runner panicked"))?
 }
 
-fn run_on_this_thread(name: &str, text: &str, config: &Config) -> Result<Report> {
+fn run_on_this_thread(name: &str, text: &str, config: &Config, options: RunOptions) -> Result<Report> {
     // The spec's names.wast uses such characters on purpose.
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
@@ -54,7 +67,7 @@ fn run_on_this_thread(name: &str, text: &str, config: &Config) -> Result<Report>
         e.set_text(text);
         anyhow!("{name}: {e}")
     })?;
-    let mut runner = Runner::new(config)?;
+    let mut runner = Runner::new(config, options)?;
     let mut report = Report::default();
     for directive in script.directives {
         let (line, col) = directive.span().linecol_in(text);
@@ -87,15 +100,23 @@ struct Runner {
     current: Option<Instance>,
     instances: HashMap<String, Instance>,
     definitions: HashMap<String, Module>,
+    options: RunOptions,
 }
 
 impl Runner {
-    fn new(config: &Config) -> Result<Runner> {
+    fn new(config: &Config, options: RunOptions) -> Result<Runner> {
         let engine = Engine::new(config)?;
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         spectest::define(&mut store, &mut linker)?;
-        Ok(Runner { store, linker, current: None, instances: HashMap::new(), definitions: HashMap::new() })
+        Ok(Runner {
+            store,
+            linker,
+            current: None,
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            options,
+        })
     }
 
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<Outcome> {
@@ -167,7 +188,7 @@ impl Runner {
             },
             WastDirective::AssertUnlinkable { mut module, message, .. } => {
                 let bytes = module.encode()?;
-                let module = Module::new(self.store.engine(), bytes)?;
+                let module = self.load(bytes)?;
                 match self.linker.instantiate(&mut self.store, &module) {
                     Ok(_) => bail!("expected a link error (`{message}`), but it instantiated"),
                     Err(e) if e.downcast_ref::<Trap>().is_some() => {
@@ -185,7 +206,19 @@ impl Runner {
 
     fn compile(&mut self, module: &mut QuoteWat<'_>) -> Result<Module> {
         let bytes = module.encode()?;
-        Module::new(self.store.engine(), bytes)
+        self.load(bytes)
+    }
+
+    /// Compiles a module, and saves and loads it again if the options say so.
+    fn load(&self, bytes: Vec<u8>) -> Result<Module> {
+        let engine = self.store.engine();
+        let module = Module::new(engine, bytes)?;
+        if !self.options.round_trip {
+            return Ok(module);
+        }
+        let saved = module.serialize()?;
+        // SAFETY: saved just now by this engine.
+        unsafe { Module::deserialize(engine, &saved) }
     }
 
     fn instance(&self, name: Option<&str>) -> Result<Instance> {
@@ -223,7 +256,7 @@ impl Runner {
                 }
             }
             WastExecute::Wat(mut wat) => {
-                let module = Module::new(self.store.engine(), wat.encode()?)?;
+                let module = self.load(wat.encode()?)?;
                 self.linker.instantiate(&mut self.store, &module)?;
                 Ok(vec![])
             }

@@ -23,7 +23,7 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, condcodes::IntCC, 
 use wasmparser::Operator as O;
 
 /// Which interruptions compiled code supports.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Interrupts {
     /// Count operators against the store's fuel (`Config::consume_fuel`).
     pub fuel: bool,
