@@ -80,7 +80,7 @@ impl Oracle {
                 Some((store, instance))
             }
             Err(error) => {
-                events.push(Event::Instantiate(outcome_of_instantiation_error(&error)));
+                events.push(Event::Instantiate(outcome_of_error(&error)));
                 None
             }
         }
@@ -122,34 +122,28 @@ fn value_of(val: &Val) -> Value {
     }
 }
 
-/// wasmi's trap codes in kite's terms; stack overflow is exhaustion, and the limits wasmi
-/// enforces beyond the spec (fuel, growth, host memory) are failures, compared only as such.
+/// wasmi's trap codes in kite's terms; stack overflow is exhaustion. wasmi reports some
+/// accesses out of bounds (`table.copy`, segments at instantiation) as errors of their own,
+/// not traps. The limits wasmi enforces beyond the spec (fuel, growth, host memory) are
+/// failures, compared only as such.
 fn outcome_of_error(error: &wasmi::Error) -> Outcome {
-    let kind = match error.as_trap_code() {
-        Some(TrapCode::UnreachableCodeReached) => TrapKind::Unreachable,
-        Some(TrapCode::MemoryOutOfBounds) => TrapKind::MemoryOutOfBounds,
-        Some(TrapCode::TableOutOfBounds) => TrapKind::TableOutOfBounds,
-        Some(TrapCode::IndirectCallToNull) => TrapKind::UninitializedElement,
-        Some(TrapCode::IntegerDivisionByZero) => TrapKind::IntegerDivisionByZero,
-        Some(TrapCode::IntegerOverflow) => TrapKind::IntegerOverflow,
-        Some(TrapCode::BadConversionToInteger) => TrapKind::BadConversionToInteger,
-        Some(TrapCode::BadSignature) => TrapKind::BadSignature,
-        Some(TrapCode::StackOverflow) => return Outcome::Exhausted,
+    let kind = match (error.as_trap_code(), error.kind()) {
+        (Some(TrapCode::UnreachableCodeReached), _) => TrapKind::Unreachable,
+        (Some(TrapCode::MemoryOutOfBounds), _) | (None, ErrorKind::Memory(_)) => TrapKind::MemoryOutOfBounds,
+        (Some(TrapCode::TableOutOfBounds), _)
+        | (None, ErrorKind::Table(_))
+        | (None, ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. })) => {
+            TrapKind::TableOutOfBounds
+        }
+        (Some(TrapCode::IndirectCallToNull), _) => TrapKind::UninitializedElement,
+        (Some(TrapCode::IntegerDivisionByZero), _) => TrapKind::IntegerDivisionByZero,
+        (Some(TrapCode::IntegerOverflow), _) => TrapKind::IntegerOverflow,
+        (Some(TrapCode::BadConversionToInteger), _) => TrapKind::BadConversionToInteger,
+        (Some(TrapCode::BadSignature), _) => TrapKind::BadSignature,
+        (Some(TrapCode::StackOverflow), _) => return Outcome::Exhausted,
         _ => return Outcome::Failed(error.to_string()),
     };
     Outcome::Trapped(kind)
-}
-
-/// wasmi reports a segment out of bounds at instantiation as an error of its own, not a trap.
-fn outcome_of_instantiation_error(error: &wasmi::Error) -> Outcome {
-    match error.kind() {
-        ErrorKind::Table(_)
-        | ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {
-            Outcome::Trapped(TrapKind::TableOutOfBounds)
-        }
-        ErrorKind::Memory(_) => Outcome::Trapped(TrapKind::MemoryOutOfBounds),
-        _ => outcome_of_error(error),
-    }
 }
 
 fn state_of(store: &Store<()>, instance: &Instance) -> State {
