@@ -164,9 +164,15 @@ fn fuzz_module(
 ) -> Result<()> {
     let verbose = mutants == 0 && run.verbose;
     run.totals.lock().expect("totals").modules += 1;
-    let Ok(module) = oracle.compile(wasm) else {
-        run.totals.lock().expect("totals").rejected += 1;
-        return Ok(());
+    let module = match oracle.compile(wasm) {
+        Ok(module) => module,
+        Err(error) => {
+            if verbose {
+                eprintln!("wasmi rejects the module: {error}");
+            }
+            run.totals.lock().expect("totals").rejected += 1;
+            return Ok(());
+        }
     };
     in_flight(&run.out, wasm)?;
     let plan = generate::plan(seed, &Oracle::exported_funcs(&module));
