@@ -209,14 +209,14 @@ fn fuzz_module(
                         format!("{} diverges from wasmi: {}\nseed {seed}", side.name, divergence.what);
                     let script =
                         reproducer::script(&title, wasm, &plan, &divergent_segment(&expected, &replay));
-                    report(run, &mut totals, &format!("{seed}-{}", side.name), &title, &script)?;
+                    report(run, &mut totals, &format!("{seed}-{}", side.name), &title, &script, wasm)?;
                 }
             }
             Err(panic) => {
                 totals.crashes += 1;
                 let title = format!("{} panics: {panic}\nseed {seed}", side.name);
                 let script = reproducer::script(&title, wasm, &plan, &expected);
-                report(run, &mut totals, &format!("{seed}-{}-panic", side.name), &title, &script)?;
+                report(run, &mut totals, &format!("{seed}-{}-panic", side.name), &title, &script, wasm)?;
             }
         }
     }
@@ -238,7 +238,14 @@ fn fuzz_module(
                 let title =
                     format!("{} panics on a damaged module: {panic}\nseed {seed}, mutant {index}", side.name);
                 let script = reproducer::script(&title, &damaged, &[], &[]);
-                report(run, &mut totals, &format!("{seed}-mutant{index}-{}", side.name), &title, &script)?;
+                report(
+                    run,
+                    &mut totals,
+                    &format!("{seed}-mutant{index}-{}", side.name),
+                    &title,
+                    &script,
+                    &damaged,
+                )?;
             }
         }
     }
@@ -264,7 +271,9 @@ fn divergent_segment(expected: &[Event], replay: &Replay) -> Vec<Event> {
     segment
 }
 
-fn report(run: &Run, totals: &mut Totals, stem: &str, title: &str, script: &str) -> Result<()> {
+/// Writes the reproducer `stem.wast`, and the module as `stem.wasm` for `--module` (with
+/// `--seed` the module's seed, the same calls run again).
+fn report(run: &Run, totals: &mut Totals, stem: &str, title: &str, script: &str, wasm: &[u8]) -> Result<()> {
     let first_line = title.lines().next().unwrap_or_default();
     if totals.reproducers >= MAX_REPRODUCERS {
         eprintln!("{first_line} (no more reproducers written)");
@@ -272,6 +281,7 @@ fn report(run: &Run, totals: &mut Totals, stem: &str, title: &str, script: &str)
     }
     totals.reproducers += 1;
     let path = reproducer::write(&run.out, stem, script)?;
+    std::fs::write(path.with_extension("wasm"), wasm)?;
     eprintln!("{first_line}\n  reproducer: {}", path.display());
     Ok(())
 }
