@@ -7,23 +7,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use support::{kite_command, test_cache_home};
-
-fn kite(args: &[&str]) -> Output {
-    kite_command().args(args).current_dir(repo()).output().expect("kite runs")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::{kite, kite_command, repo, stderr, stdout, test_cache_home};
 
 /// A fresh, empty directory for one test.
 fn temp_dir(test: &str) -> PathBuf {

@@ -8,12 +8,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use support::kite_command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{kite_command, repo};
 
 /// Groups are compiled without profiling: the profiling code runs for a moment (its call to the
 /// runtime spills registers), the code that runs after it is this one with a compare in front

@@ -8,11 +8,7 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use support::kite_command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{kite_command, repo, stderr, stdout};
 
 fn program(name: &str) -> String {
     format!("tests/wasi/{name}.wasm")
@@ -43,14 +39,6 @@ fn kite_with(args: &[&str], stdin: &[u8], envs: &[(&str, &str)]) -> Output {
 
 fn kite(args: &[&str]) -> Output {
     kite_with(args, b"", &[])
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A fresh, empty directory for one test.

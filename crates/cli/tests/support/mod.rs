@@ -1,7 +1,9 @@
-//! What the test files of this directory share.
+//! What the test files of this directory share. Each file uses a part of it, so the rest is dead
+//! code there.
+#![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The `kite` binary, started through the runner `KITE_TEST_RUNNER` names if it is set (a program
 /// and its arguments, split on whitespace). The AArch64 lane (`scripts/test-aarch64.sh`) sets it to
@@ -28,4 +30,22 @@ pub fn kite_command() -> Command {
 /// The `XDG_CACHE_HOME` of the `kite` processes this test process starts.
 pub fn test_cache_home() -> PathBuf {
     std::env::temp_dir().join(format!("kite-test-cache-{}", std::process::id()))
+}
+
+/// The repository's root, where tests run `kite` from.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `kite ARGS...` run from the repository's root.
+pub fn kite(args: &[&str]) -> Output {
+    kite_command().args(args).current_dir(repo()).output().expect("kite runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
