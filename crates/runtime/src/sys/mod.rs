@@ -95,6 +95,8 @@ pub fn thread_stack_bounds() -> (usize, usize) {
 pub struct TrapRegisters {
     pub pc: usize,
     pub fp: usize,
+    /// Where x86-64 finds a frameless function's return address (AArch64 has it in `lr`).
+    #[cfg(target_arch = "x86_64")]
     pub sp: usize,
     /// The link register.
     #[cfg(target_arch = "aarch64")]
@@ -124,7 +126,6 @@ pub unsafe fn trap_registers(context: *mut c_void) -> TrapRegisters {
             TrapRegisters {
                 pc: mc.pc as usize,
                 fp: mc.regs[29] as usize,
-                sp: mc.sp as usize,
                 lr: mc.regs[30] as usize,
             }
         }
