@@ -1,13 +1,15 @@
 //! kite's benchmark harness: every program of `benches/programs` under its native build, kite
 //! (each calling convention), wasmtime 48.0.8 (same Cranelift), wasmi, and node if installed,
 //! measured side by side in one run. Every run's checksum is checked against the native build's,
-//! so a fast wrong answer fails loudly. Writes `docs/benchmarks.md` and `docs/benchmarks.svg`.
+//! so a fast wrong answer fails loudly; then the cost of one dispatch, compile throughput and
+//! start-up (`startup.rs`). Writes `docs/benchmarks.md` and `docs/benchmarks.svg`.
 //!
 //! Usage: `cargo run --release -p kite-bench -- [--runs N] [--only NAME] [--out DIR]`
 
 mod dispatch;
 mod measure;
 mod report;
+mod startup;
 mod throughput;
 
 use anyhow::{Context, Result, bail};
@@ -34,6 +36,9 @@ pub struct Options {
     /// Skip the compile-throughput benchmark.
     #[arg(long)]
     no_throughput: bool,
+    /// Skip the start-up benchmark.
+    #[arg(long)]
+    no_startup: bool,
     /// Where to write benchmarks.md and benchmarks.svg.
     #[arg(long, default_value = "docs")]
     out: PathBuf,
@@ -117,9 +122,10 @@ fn main() -> Result<()> {
     }
     let dispatch = dispatch::measure(&root, options.runs.min(3), !options.no_wasmi)?;
     let throughput = if options.no_throughput { vec![] } else { throughput::measure(&programs)? };
+    let startup = if options.no_startup { vec![] } else { startup::measure(&programs)? };
     let args = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let command = if args.is_empty() { String::new() } else { format!(" -- {args}") };
-    report::write(&options.out, &results, &dispatch, &throughput, &command, options.runs)?;
+    report::write(&options.out, &results, &dispatch, &throughput, &startup, &command, options.runs)?;
     eprintln!("wrote {}/benchmarks.md and {}/benchmarks.svg", options.out.display(), options.out.display());
     Ok(())
 }

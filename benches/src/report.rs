@@ -3,6 +3,7 @@
 
 use crate::dispatch::DispatchCost;
 use crate::measure::{Measurement, Runtime};
+use crate::startup::Startup;
 use crate::throughput::Throughput;
 use crate::{Case, ms};
 use anyhow::Result;
@@ -16,12 +17,16 @@ pub fn write(
     results: &Results,
     dispatch: &[DispatchCost],
     throughput: &[Throughput],
+    startup: &[Startup],
     command: &str,
     runs: usize,
 ) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let table = dispatch_table(dispatch);
     let mut md = markdown(results, throughput, command, runs);
+    if !startup.is_empty() {
+        md.push_str(&startup_table(startup));
+    }
     md.push_str(&format!("\n## Cost of one dispatch (`benches/micro/dispatch.wat`)\n\n{table}"));
     std::fs::write(out.join("benchmarks.md"), md)?;
     update_conventions_doc(&out.join("calling-conventions.md"), &table, command)?;
@@ -255,6 +260,32 @@ fn svg(results: &Results) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+fn startup_table(startup: &[Startup]) -> String {
+    let mut md = String::new();
+    writeln!(md, "\n## Start-up (ms from a module's bytes to an instance, engine included; median of 3)\n")
+        .unwrap();
+    writeln!(
+        md,
+        "`kite cached` loads a warm entry of kite's code cache (what `kite run` does the second \
+         time); `wasmtime deserialize` loads wasmtime's precompiled form (`Module::deserialize`); \
+         wasmi translates lazily. The last column is issue 13's done-when (at most 1.2x).\n"
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| module | KB | {} | kite cached / wasmtime deserialize |",
+        crate::startup::WAYS.join(" | ")
+    )
+    .unwrap();
+    writeln!(md, "|---|---:|{}---:|", "---:|".repeat(crate::startup::WAYS.len())).unwrap();
+    for s in startup {
+        let cells: Vec<String> = s.times.iter().map(|t| format!("{:.2}", ms(*t))).collect();
+        let ratio = s.times[1].as_secs_f64() / s.times[3].as_secs_f64();
+        writeln!(md, "| {} | {} | {} | {ratio:.2}x |", s.module, s.bytes / 1024, cells.join(" | ")).unwrap();
+    }
+    md
 }
 
 fn dispatch_table(dispatch: &[DispatchCost]) -> String {

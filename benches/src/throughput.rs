@@ -58,7 +58,7 @@ fn compile_time(runtime: Runtime, bytes: &[u8]) -> Result<Duration> {
 
 /// A module of `n` functions of varied shape: loops over memory, arithmetic in all types,
 /// calls, indirect calls and a `br_table`, so that every part of the compiler gets work.
-fn generate(n: usize) -> Vec<u8> {
+pub fn generate(n: usize) -> Vec<u8> {
     let mut wat = String::from("(module (memory 1) (type $t (func (param i32 i64) (result i64)))\n");
     writeln!(
         wat,
