@@ -91,6 +91,12 @@ fn a_precompiled_module_for_another_target_or_damaged_is_one_line_of_error() {
     assert_clean_failure(&kite(&["run", fib.to_str().unwrap(), "--invoke", "fib", "1"]), "checksum mismatch");
     std::fs::write(&fib, &good[..good.len() / 2]).unwrap();
     assert_clean_failure(&kite(&["run", fib.to_str().unwrap(), "--invoke", "fib", "1"]), "truncated");
+    // Compiled without fuel checks, it must not run unmetered under --fuel or --timeout.
+    std::fs::write(&fib, &good).unwrap();
+    for limit in [["--fuel", "1000"], ["--timeout", "1s"]] {
+        let o = kite(&["run", limit[0], limit[1], fib.to_str().unwrap(), "--invoke", "fib", "1"]);
+        assert_clean_failure(&o, "compiled with no fuel or epoch checks");
+    }
 }
 
 #[test]

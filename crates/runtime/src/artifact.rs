@@ -143,6 +143,21 @@ fn check_settings(saved: &CodeSettings, expected: &CodeSettings) -> Result<()> {
             on(expected.tier_up)
         );
     }
+    // Code without fuel or epoch checks would let a guest run unmetered under `--fuel` or
+    // `--timeout`; code with them would trap where none were asked for.
+    if saved.interrupts != expected.interrupts {
+        let checks = |i: kite_frontend::Interrupts| match (i.fuel, i.epochs) {
+            (false, false) => "no fuel or epoch checks",
+            (true, false) => "fuel checks",
+            (false, true) => "epoch checks",
+            (true, true) => "fuel and epoch checks",
+        };
+        bail!(
+            "module compiled with {}, the engine wants {} (--fuel, --timeout)",
+            checks(saved.interrupts),
+            checks(expected.interrupts)
+        );
+    }
     // Code that leaves a CPU feature unused runs where the feature is present, as a module
     // compiled with `--target aarch64` elsewhere does on an AArch64 host with more features.
     let usable = |flag: &&String| {

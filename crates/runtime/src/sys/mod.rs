@@ -123,11 +123,7 @@ pub unsafe fn trap_registers(context: *mut c_void) -> TrapRegisters {
         #[cfg(target_arch = "aarch64")]
         {
             let mc = &(*uc).uc_mcontext;
-            TrapRegisters {
-                pc: mc.pc as usize,
-                fp: mc.regs[29] as usize,
-                lr: mc.regs[30] as usize,
-            }
+            TrapRegisters { pc: mc.pc as usize, fp: mc.regs[29] as usize, lr: mc.regs[30] as usize }
         }
     }
 }
