@@ -1,9 +1,10 @@
 //! Test cases from a seed: a wasm-smith module restricted to what kite supports, and the plan
 //! of calls (export, arguments) that every side runs on it.
 
-use crate::outcome::{Ty, Value};
+use crate::outcome::Value;
 use anyhow::Result;
 use arbitrary::Unstructured;
+use kite_runtime::ValType;
 
 /// Fuel wasm-smith's termination check gives each instance: loop iterations and function entries
 /// before it traps with `unreachable`. Small, so that a spinning loop costs wasmi little.
@@ -89,7 +90,7 @@ pub fn module(seed: u64) -> Result<Vec<u8>> {
 
 /// The call plan on the exported functions (name and parameter types, in export order):
 /// `ROUNDS` rounds calling each once.
-pub fn plan(seed: u64, funcs: &[(String, Vec<Ty>)]) -> Vec<Call> {
+pub fn plan(seed: u64, funcs: &[(String, Vec<ValType>)]) -> Vec<Call> {
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_ca11);
     let mut plan = Vec::new();
     for _ in 0..ROUNDS {
@@ -101,17 +102,17 @@ pub fn plan(seed: u64, funcs: &[(String, Vec<Ty>)]) -> Vec<Call> {
     plan
 }
 
-fn argument(rng: &mut fastrand::Rng, ty: Ty) -> Value {
+fn argument(rng: &mut fastrand::Rng, ty: ValType) -> Value {
     let interesting = rng.bool();
     let int = if interesting { INTERESTING_I64[rng.usize(..INTERESTING_I64.len())] } else { rng.i64(..) };
     let float =
         if interesting { INTERESTING_F64[rng.usize(..INTERESTING_F64.len())] } else { rng.f64() * 1e6 - 5e5 };
     match ty {
-        Ty::I32 => Value::I32(int as i32),
-        Ty::I64 => Value::I64(int),
-        Ty::F32 => Value::F32((float as f32).to_bits()),
-        Ty::F64 => Value::F64(float.to_bits()),
-        Ty::FuncRef => Value::FuncRef { null: true },
-        Ty::ExternRef => Value::ExternRef { null: true },
+        ValType::I32 => Value::I32(int as i32),
+        ValType::I64 => Value::I64(int),
+        ValType::F32 => Value::F32((float as f32).to_bits()),
+        ValType::F64 => Value::F64(float.to_bits()),
+        ValType::FuncRef => Value::FuncRef { null: true },
+        ValType::ExternRef => Value::ExternRef { null: true },
     }
 }

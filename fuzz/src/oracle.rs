@@ -2,7 +2,7 @@
 //! and records what happened, step by step, for kite's sides to replay.
 
 use crate::generate::{self, Call};
-use crate::outcome::{Event, Outcome, State, Ty, Value, hash_bytes};
+use crate::outcome::{Event, Outcome, State, Value, hash_bytes};
 use anyhow::Result;
 use kite_runtime::TrapKind;
 use wasmi::errors::{ErrorKind, InstantiationError};
@@ -34,7 +34,7 @@ impl Oracle {
     }
 
     /// The exported functions with their parameter types, in export order.
-    pub fn exported_funcs(module: &Module) -> Vec<(String, Vec<Ty>)> {
+    pub fn exported_funcs(module: &Module) -> Vec<(String, Vec<kite_runtime::ValType>)> {
         module
             .exports()
             .filter_map(|export| match export.ty() {
@@ -87,14 +87,15 @@ impl Oracle {
     }
 }
 
-fn ty_of(ty: &ValType) -> Ty {
+/// wasmi's value type as kite names it (the fuzzer's one vocabulary, see `outcome`).
+fn ty_of(ty: &ValType) -> kite_runtime::ValType {
     match ty {
-        ValType::I32 => Ty::I32,
-        ValType::I64 => Ty::I64,
-        ValType::F32 => Ty::F32,
-        ValType::F64 => Ty::F64,
-        ValType::FuncRef => Ty::FuncRef,
-        ValType::ExternRef => Ty::ExternRef,
+        ValType::I32 => kite_runtime::ValType::I32,
+        ValType::I64 => kite_runtime::ValType::I64,
+        ValType::F32 => kite_runtime::ValType::F32,
+        ValType::F64 => kite_runtime::ValType::F64,
+        ValType::FuncRef => kite_runtime::ValType::FuncRef,
+        ValType::ExternRef => kite_runtime::ValType::ExternRef,
         ValType::V128 => unreachable!("SIMD is disabled in the generator"),
     }
 }

@@ -6,17 +6,6 @@
 
 use kite_runtime::TrapKind;
 
-/// A value type of an exported function's signature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ty {
-    I32,
-    I64,
-    F32,
-    F64,
-    FuncRef,
-    ExternRef,
-}
-
 /// A value crossing the embedding boundary. Floats are bits; references only say whether they
 /// are null (arguments are always null references).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
