@@ -107,9 +107,13 @@ impl CodeMemory {
             functions,
         });
         REGISTRY.write().expect("code registry").insert(code.info.end, code.info.clone());
-        for (start, end, name) in &code.info.functions {
-            crate::profiling::announce(code.info.start + *start as usize, (end - start) as usize, name);
-        }
+        let base = code.info.start;
+        crate::profiling::announce(
+            code.info
+                .functions
+                .iter()
+                .map(|(start, end, name)| (base + *start as usize, (end - start) as usize, name.as_str())),
+        );
         Ok(code)
     }
 

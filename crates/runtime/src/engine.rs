@@ -316,8 +316,11 @@ impl Engine {
         // SAFETY: within the published region.
         let host = unsafe { code.base().add(host_offset as usize) };
         let base = code.base() as usize;
-        profiling::announce(base + entry_offset as usize, entry_len, &format!("entry trampoline {ty}"));
-        profiling::announce(base + host_offset as usize, host_len, &format!("host trampoline {ty}"));
+        let (entry_name, host_name) = (format!("entry trampoline {ty}"), format!("host trampoline {ty}"));
+        profiling::announce([
+            (base + entry_offset as usize, entry_len, entry_name.as_str()),
+            (base + host_offset as usize, host_len, host_name.as_str()),
+        ]);
         let t = Arc::new(Trampolines { _code: code, entry, host });
         cache.insert(ty.clone(), t.clone());
         Ok(t)

@@ -61,18 +61,26 @@ pub(crate) fn start(strategy: ProfilingStrategy) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Announces `len` bytes of published code at `start`, named `name`.
-pub(crate) fn announce(start: usize, len: usize, name: &str) {
+/// Announces pieces of one just-published region of code, each `(start, len, name)`, and
+/// flushes once: the agent lives in a static, never dropped, so what is written must reach the
+/// file before the process ends.
+pub(crate) fn announce<'a>(pieces: impl IntoIterator<Item = (usize, usize, &'a str)>) {
     let mut agent = AGENT.lock().unwrap_or_else(|p| p.into_inner());
-    let result = match agent.as_mut() {
-        None => return,
-        Some(Agent::PerfMap(out)) => writeln!(out, "{start:x} {len:x} {name}").and_then(|()| out.flush()),
-        // SAFETY: published code stays mapped readable while its `CodeMemory` lives, and it is
-        // announced right after publishing.
-        Some(Agent::JitDump(dump)) => {
-            dump.code_load(start, unsafe { std::slice::from_raw_parts(start as *const u8, len) }, name)
-        }
-    };
+    let Some(current) = agent.as_mut() else { return };
+    let result = pieces
+        .into_iter()
+        .try_for_each(|(start, len, name)| match current {
+            Agent::PerfMap(out) => writeln!(out, "{start:x} {len:x} {name}"),
+            // SAFETY: published code stays mapped readable while its `CodeMemory` lives, and it
+            // is announced right after publishing.
+            Agent::JitDump(dump) => {
+                dump.code_load(start, unsafe { std::slice::from_raw_parts(start as *const u8, len) }, name)
+            }
+        })
+        .and_then(|()| match current {
+            Agent::PerfMap(out) => out.flush(),
+            Agent::JitDump(dump) => dump.out.flush(),
+        });
     if let Err(e) = result {
         eprintln!("warning: profiling stopped: {e}");
         *agent = None;
@@ -127,7 +135,6 @@ impl JitDump {
         out.write_all(name.as_bytes())?;
         out.write_all(&[0])?;
         out.write_all(code)?;
-        out.flush()?;
         self.next_index += 1;
         Ok(())
     }
