@@ -599,11 +599,6 @@ macro_rules! isle_lower_prelude_methods {
         }
 
         #[inline]
-        fn pinned_reg_is_stable(&mut self) -> bool {
-            self.lower_ctx.pinned_reg_is_stable()
-        }
-
-        #[inline]
         fn gen_move(&mut self, ty: Type, dst: WritableReg, src: Reg) -> MInst {
             <$inst>::gen_move(dst, src, ty).into()
         }

@@ -220,10 +220,6 @@ pub struct Lower<'func, I: VCodeInst> {
     /// The register to use for GetPinnedReg, if any, on this architecture.
     pinned_reg: Option<Reg>,
 
-    /// kite: the function has no `set_pinned_reg`, so what `get_pinned_reg`
-    /// read is still in the pinned register wherever it is used.
-    pinned_reg_stable: bool,
-
     /// Compilation flags.
     flags: Flags,
 }
@@ -507,23 +503,12 @@ impl<'func, I: VCodeInst> Lower<'func, I> {
             try_call_rets,
             try_call_payloads,
             pinned_reg: None,
-            pinned_reg_stable: !f.layout.blocks().any(|block| {
-                f.layout
-                    .block_insts(block)
-                    .any(|inst| f.dfg.insts[inst].opcode() == crate::ir::Opcode::SetPinnedReg)
-            }),
             flags,
         })
     }
 
     pub fn sigs(&self) -> &SigSet {
         self.vcode.sigs()
-    }
-
-    /// kite: whether the function never writes the pinned register (see the
-    /// `pinned_reg_is_stable` ISLE constructor).
-    pub fn pinned_reg_is_stable(&self) -> bool {
-        self.pinned_reg_stable
     }
 
     pub fn sigs_mut(&mut self) -> &mut SigSet {

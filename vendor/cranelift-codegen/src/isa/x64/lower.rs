@@ -229,20 +229,6 @@ fn matches_small_constant_shift(ctx: &mut Lower<Inst>, spec: InsnInput) -> Optio
 /// Lowers an instruction to one of the x86 addressing modes.
 ///
 /// Note: the 32-bit offset in Cranelift has to be sign-extended, which maps x86's behavior.
-/// kite: the base register of an address mode: the pinned register itself for a
-/// value read from it when the function never writes it (the ISLE `amode_base`
-/// does the same for address modes built there), else the input's register.
-fn put_amode_base_in_reg(ctx: &mut Lower<Inst>, spec: InsnInput) -> Reg {
-    let value = ctx.input_as_value(spec.insn, spec.input);
-    if ctx.pinned_reg_is_stable()
-        && let crate::ir::ValueDef::Result(def, _) = ctx.dfg().value_def(value)
-        && ctx.data(def).opcode() == Opcode::GetPinnedReg
-    {
-        return regs::pinned_reg();
-    }
-    put_input_in_reg(ctx, spec)
-}
-
 fn lower_to_amode(ctx: &mut Lower<Inst>, spec: InsnInput, offset: i32) -> Amode {
     let flags = ctx
         .memflags(spec.insn)
@@ -274,7 +260,7 @@ fn lower_to_amode(ctx: &mut Lower<Inst>, spec: InsnInput, offset: i32) -> Amode 
             matches_small_constant_shift(ctx, add_inputs[0])
         {
             (
-                put_amode_base_in_reg(ctx, add_inputs[1]),
+                put_input_in_reg(ctx, add_inputs[1]),
                 put_input_in_reg(ctx, shift_input),
                 shift_amt,
             )
@@ -282,7 +268,7 @@ fn lower_to_amode(ctx: &mut Lower<Inst>, spec: InsnInput, offset: i32) -> Amode 
             matches_small_constant_shift(ctx, add_inputs[1])
         {
             (
-                put_amode_base_in_reg(ctx, add_inputs[0]),
+                put_input_in_reg(ctx, add_inputs[0]),
                 put_input_in_reg(ctx, shift_input),
                 shift_amt,
             )
@@ -301,14 +287,14 @@ fn lower_to_amode(ctx: &mut Lower<Inst>, spec: InsnInput, offset: i32) -> Amode 
                 if let Some(cst) = ctx.get_input_as_source_or_const(inst, inst_input).constant {
                     let final_offset = (offset as i64).wrapping_add(cst as i64);
                     if let Ok(final_offset) = i32::try_from(final_offset) {
-                        let base = put_amode_base_in_reg(ctx, add_inputs[1 - input]);
+                        let base = put_input_in_reg(ctx, add_inputs[1 - input]);
                         return Amode::imm_reg(final_offset, base).with_flags(flags.into());
                     }
                 }
             }
 
             (
-                put_amode_base_in_reg(ctx, add_inputs[0]),
+                put_input_in_reg(ctx, add_inputs[0]),
                 put_input_in_reg(ctx, add_inputs[1]),
                 0,
             )
@@ -323,7 +309,7 @@ fn lower_to_amode(ctx: &mut Lower<Inst>, spec: InsnInput, offset: i32) -> Amode 
         .with_flags(flags.into());
     }
 
-    let input = put_amode_base_in_reg(ctx, spec);
+    let input = put_input_in_reg(ctx, spec);
     Amode::imm_reg(offset, input).with_flags(flags.into())
 }
 
