@@ -143,6 +143,7 @@ pub struct TrapSite {
 /// A piece of compiled code: one function or trampoline, or a whole module's worth.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CodeBlob {
+    #[serde(with = "crate::byte_buf")]
     pub code: Vec<u8>,
     pub relocs: Vec<Relocation>,
     /// Sorted by offset.

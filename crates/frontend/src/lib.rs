@@ -10,6 +10,7 @@
 //! It must never depend on the runtime: it produces code and tables, and the runtime's
 //! `#[repr(C)]` structs are checked against [`vmctx`], not the other way round.
 
+pub mod byte_buf;
 pub mod cc;
 pub mod compile;
 pub mod error;

@@ -73,6 +73,7 @@ pub struct ElementSegment {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
     pub mode: SegmentMode<u32>,
+    #[serde(with = "crate::byte_buf")]
     pub bytes: Vec<u8>,
 }
 

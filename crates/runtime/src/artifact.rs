@@ -8,12 +8,13 @@
 //! The header (postcard) names the kite that wrote the file and the [`CodeSettings`] the code
 //! was compiled under: target triple, Cranelift's settings with the CPU features, convention,
 //! tier-up. A module loads only where all of them equal the engine's. It ends with the body's
-//! length and SHA-256, so a damaged file is an error, never code run. The body (postcard) is
+//! length and CRC-32, so a damaged file is an error, never code run (a checksum against damage,
+//! not forgery: whoever can write the file can write its checksum too). The body (postcard) is
 //! the frontend's `CompiledModule` (code, relocations, trap table, names, module info, facts,
 //! groups), and the module's bytes when its groups profile (tiering recompiles from them).
 //!
 //! Beside a cache entry, the groups tiering recompiled ([`SavedGroup`]) are saved in a form of
-//! their own: a SHA-256, then the groups (postcard). The entry's key vouches for the settings.
+//! their own: a CRC-32 (u32 LE), then the groups (postcard). The entry's key vouches for the settings.
 //!
 //! The format version changes whenever the layout or any saved type does; a file of another
 //! version or another kite is refused, never read on a guess.
@@ -21,15 +22,15 @@
 use crate::engine::Config;
 use crate::tiering::profiles;
 use anyhow::{Context, Result, bail};
+use kite_frontend::byte_buf::{ByteBuf, Bytes};
 use kite_frontend::{CodeBlob, CodeSettings, CompiledModule, Reloc, Target};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// What every saved module starts with.
 pub const MAGIC: [u8; 8] = *b"\0kitemod";
 
 /// The layout's version; see the module's comment.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The version of kite that writes and reads saved modules, with a fingerprint of the sources
 /// its code generation and runtime are built from (see `build.rs`): a build that could compile
@@ -41,7 +42,7 @@ struct Header {
     kite_version: String,
     settings: CodeSettings,
     body_len: u64,
-    body_sha256: [u8; 32],
+    body_crc32: u32,
 }
 
 /// A module read back: its compiled form, and its bytes if they were saved.
@@ -61,12 +62,13 @@ pub(crate) fn write(
     bytes: Option<&[u8]>,
     settings: &CodeSettings,
 ) -> Result<Vec<u8>> {
+    let bytes = bytes.map(Bytes);
     let body = postcard::to_stdvec(&(compiled, bytes)).context("encoding the compiled module")?;
     let header = Header {
         kite_version: KITE_VERSION.to_string(),
         settings: settings.clone(),
         body_len: body.len() as u64,
-        body_sha256: Sha256::digest(&body).into(),
+        body_crc32: crc32fast::hash(&body),
     };
     let header = postcard::to_stdvec(&header).context("encoding the header")?;
     let mut out = Vec::with_capacity(16 + header.len() + body.len());
@@ -96,11 +98,12 @@ pub(crate) fn read(data: &[u8], expected: &CodeSettings) -> Result<Saved> {
     if body.len() as u64 != header.body_len {
         bail!("truncated compiled module ({} of {} bytes of code and tables)", body.len(), header.body_len);
     }
-    if <[u8; 32]>::from(Sha256::digest(body)) != header.body_sha256 {
+    if crc32fast::hash(body) != header.body_crc32 {
         bail!("damaged compiled module (checksum mismatch)");
     }
-    let (mut compiled, bytes): (CompiledModule, Option<Vec<u8>>) =
+    let (mut compiled, bytes): (CompiledModule, Option<ByteBuf>) =
         postcard::from_bytes(body).ok().context("damaged compiled module body")?;
+    let bytes = bytes.map(|b| b.0);
     check_bounds(&compiled)?;
     compiled.convention = kite_frontend::cc::by_name(&expected.convention)
         .context("compiled module of an unknown calling convention")?
@@ -186,7 +189,7 @@ pub(crate) struct SavedGroup {
 /// Saves recompiled groups, for `read_groups`.
 pub(crate) fn write_groups(groups: &[SavedGroup]) -> Result<Vec<u8>> {
     let body = postcard::to_stdvec(groups).context("encoding the recompiled groups")?;
-    let mut out = Sha256::digest(&body).to_vec();
+    let mut out = crc32fast::hash(&body).to_le_bytes().to_vec();
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -194,8 +197,8 @@ pub(crate) fn write_groups(groups: &[SavedGroup]) -> Result<Vec<u8>> {
 /// Reads groups saved by `write_groups`, checking their checksum and that their tables lie
 /// within their code; whether they fit the module is the caller's question.
 pub(crate) fn read_groups(data: &[u8]) -> Result<Vec<SavedGroup>> {
-    let (sha256, body) = data.split_first_chunk::<32>().context("truncated recompiled groups")?;
-    if <[u8; 32]>::from(Sha256::digest(body)) != *sha256 {
+    let (crc32, body) = data.split_first_chunk::<4>().context("truncated recompiled groups")?;
+    if crc32fast::hash(body) != u32::from_le_bytes(*crc32) {
         bail!("damaged recompiled groups (checksum mismatch)");
     }
     let groups: Vec<SavedGroup> = postcard::from_bytes(body).ok().context("damaged recompiled groups")?;
