@@ -1,8 +1,10 @@
 //! Executable memory: code is written while the pages are read-write, relocated, then flipped to
 //! read-execute and the icache flushed. Pages are never writable and executable at once.
 //!
-//! Every published region is registered with its trap table and function names, so the signal
+//! Every published region is registered with its trap table and function ranges, so the signal
 //! handler can tell a Wasm trap from a crash and the trap can name the functions on the stack.
+//! Names are made when asked for (a backtrace, a profiler), not at publishing: a module of
+//! tens of thousands of functions would otherwise format every name on every load.
 
 use crate::sys;
 use anyhow::{Context, Result, bail};
@@ -11,14 +13,28 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 /// What the trap handler and backtraces need to know about a region of code.
-#[derive(Debug)]
 pub struct CodeInfo {
     pub start: usize,
     pub end: usize,
     /// Sorted by offset.
     traps: Vec<TrapSite>,
-    /// (start offset, end offset, name), sorted.
-    functions: Vec<(u32, u32, String)>,
+    /// (start offset, end offset, function index), sorted.
+    functions: Vec<(u32, u32, u32)>,
+    names: FunctionNames,
+}
+
+/// Names a function by its index, as backtraces show it.
+pub type FunctionNames = Arc<dyn Fn(u32) -> String + Send + Sync>;
+
+impl std::fmt::Debug for CodeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeInfo")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("traps", &self.traps.len())
+            .field("functions", &self.functions.len())
+            .finish()
+    }
 }
 
 impl CodeInfo {
@@ -28,11 +44,11 @@ impl CodeInfo {
         Some(self.traps[i])
     }
 
-    pub fn function_at(&self, pc: usize) -> Option<&str> {
+    pub fn function_at(&self, pc: usize) -> Option<String> {
         let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
         let i = self.functions.partition_point(|f| f.0 <= offset).checked_sub(1)?;
-        let (start, end, name) = &self.functions[i];
-        (offset >= *start && offset < *end).then_some(name.as_str())
+        let (start, end, func) = self.functions[i];
+        (offset >= start && offset < end).then(|| (self.names)(func))
     }
 }
 
@@ -65,11 +81,13 @@ unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
     /// Publishes `blob`, resolving calls to `Func(i)` at `func_address(base, i)`, where `base`
-    /// is where the blob landed. `functions` names the code ranges for backtraces.
+    /// is where the blob landed. `functions` are the code ranges of functions, `(start, end,
+    /// function index)`, which `names` names for backtraces and profilers.
     pub fn publish(
         blob: &CodeBlob,
         func_address: impl Fn(*const u8, u32) -> Option<usize>,
-        functions: Vec<(u32, u32, String)>,
+        functions: Vec<(u32, u32, u32)>,
+        names: FunctionNames,
     ) -> Result<CodeMemory> {
         let page = sys::page_size();
         let len = blob.code.len().max(1).next_multiple_of(page);
@@ -77,7 +95,13 @@ impl CodeMemory {
         let mut code = CodeMemory {
             ptr,
             len,
-            info: Arc::new(CodeInfo { start: 0, end: 0, traps: vec![], functions: vec![] }),
+            info: Arc::new(CodeInfo {
+                start: 0,
+                end: 0,
+                traps: vec![],
+                functions: vec![],
+                names: names.clone(),
+            }),
         };
         // SAFETY: the mapping is ours and not yet executable or registered.
         unsafe {
@@ -105,16 +129,19 @@ impl CodeMemory {
             end: start + blob.code.len().max(1),
             traps: blob.traps.clone(),
             functions,
+            names,
         });
         REGISTRY.write().expect("code registry").insert(code.info.end, code.info.clone());
-        let base = code.info.start;
-        crate::profiling::announce(
-            code.info
-                .functions
-                .iter()
-                .map(|(start, end, name)| (base + *start as usize, (end - start) as usize, name.as_str())),
-        );
         Ok(code)
+    }
+
+    /// Announces the region's functions to the profiler, if one runs, once their names can be
+    /// made (a module's code names its functions through the module).
+    pub fn announce(&self) {
+        let info = &self.info;
+        crate::profiling::announce(info.functions.iter().map(|&(start, end, func)| {
+            (info.start + start as usize, (end - start) as usize, (info.names)(func))
+        }));
     }
 
     pub fn base(&self) -> *const u8 {

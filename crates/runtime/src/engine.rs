@@ -308,7 +308,8 @@ impl Engine {
         let entry_offset = blob.append(entry, align);
         let host_offset = blob.append(host, align);
         blob.traps.sort_by_key(|t| t.offset);
-        let code = CodeMemory::publish(&blob, |_, _| None, vec![]).context("publishing trampolines")?;
+        let code = CodeMemory::publish(&blob, |_, _| None, vec![], Arc::new(|func| format!("func[{func}]")))
+            .context("publishing trampolines")?;
         // SAFETY: the entry trampoline was compiled with exactly this C signature.
         let entry = unsafe {
             std::mem::transmute::<*const u8, EntryTrampoline>(code.base().add(entry_offset as usize))

@@ -3,13 +3,13 @@
 
 use crate::artifact;
 use crate::cache::Cache;
-use crate::code_memory::CodeMemory;
+use crate::code_memory::{CodeMemory, FunctionNames};
 use crate::engine::Engine;
 use crate::tiering::{GroupTiers, profiles, start_from_saved_groups};
 use anyhow::{Context, Result};
 use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 /// The type of an import or export.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +107,9 @@ impl Module {
         bytes: Option<Box<[u8]>>,
         cache_key: Option<String>,
     ) -> Result<Module> {
-        let functions = named_ranges(&compiled.info, &compiled.code_ranges());
+        // The code names its functions through the module, which exists only once the code
+        // does: the names look the module up when first asked for.
+        let module: Arc<OnceLock<Weak<ModuleInner>>> = Arc::default();
         let num_imported = compiled.info.num_imported_funcs;
         let code = CodeMemory::publish(
             &compiled.blob,
@@ -115,12 +117,22 @@ impl Module {
                 let f = compiled.functions.get(func.checked_sub(num_imported)? as usize)?;
                 Some(base as usize + f.offset as usize)
             },
-            functions,
+            compiled.code_ranges(),
+            names_through(module.clone()),
         )?;
         let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
         let tiers = GroupTiers::new(bytes, compiled.group_code.len());
         let engine = engine.clone();
-        Ok(Module(Arc::new(ModuleInner { engine, compiled, code, type_ids, tiers, cache_key })))
+        let inner = Arc::new(ModuleInner { engine, compiled, code, type_ids, tiers, cache_key });
+        module.set(Arc::downgrade(&inner)).expect("set once");
+        inner.code.announce();
+        Ok(Module(inner))
+    }
+
+    /// Names of this module's functions as backtraces show them (`module!function`), for code
+    /// published later (recompiled groups).
+    pub(crate) fn function_names(&self) -> FunctionNames {
+        names_through(Arc::new(OnceLock::from(Arc::downgrade(&self.0))))
     }
 
     /// The engine's cache and this module's entry in it, if it came through the cache.
@@ -230,11 +242,18 @@ impl Module {
     }
 }
 
-/// Code ranges (start, end, function index) named as backtraces show them: `module!function`.
-pub(crate) fn named_ranges(info: &ModuleInfo, ranges: &[(u32, u32, u32)]) -> Vec<(u32, u32, String)> {
-    let prefix = info.module_name.as_ref().map(|m| format!("{m}!")).unwrap_or_default();
-    ranges
-        .iter()
-        .map(|(start, end, func)| (*start, *end, format!("{prefix}{}", info.func_display_name(*func))))
-        .collect()
+/// Names functions as backtraces show them, `module!function`, through the module in `slot`
+/// (`func[N]` while it is not there, or gone).
+fn names_through(slot: Arc<OnceLock<Weak<ModuleInner>>>) -> FunctionNames {
+    Arc::new(move |func| match slot.get().and_then(Weak::upgrade) {
+        Some(module) => display_name(&module.compiled.info, func),
+        None => format!("func[{func}]"),
+    })
+}
+
+fn display_name(info: &ModuleInfo, func: u32) -> String {
+    match &info.module_name {
+        Some(module) => format!("{module}!{}", info.func_display_name(func)),
+        None => info.func_display_name(func),
+    }
 }

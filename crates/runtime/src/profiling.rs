@@ -64,18 +64,20 @@ pub(crate) fn start(strategy: ProfilingStrategy) -> anyhow::Result<()> {
 /// Announces pieces of one just-published region of code, each `(start, len, name)`, and
 /// flushes once: the agent lives in a static, never dropped, so what is written must reach the
 /// file before the process ends.
-pub(crate) fn announce<'a>(pieces: impl IntoIterator<Item = (usize, usize, &'a str)>) {
+pub(crate) fn announce<N: AsRef<str>>(pieces: impl IntoIterator<Item = (usize, usize, N)>) {
     let mut agent = AGENT.lock().unwrap_or_else(|p| p.into_inner());
     let Some(current) = agent.as_mut() else { return };
     let result = pieces
         .into_iter()
         .try_for_each(|(start, len, name)| match current {
-            Agent::PerfMap(out) => writeln!(out, "{start:x} {len:x} {name}"),
+            Agent::PerfMap(out) => writeln!(out, "{start:x} {len:x} {}", name.as_ref()),
             // SAFETY: published code stays mapped readable while its `CodeMemory` lives, and it
             // is announced right after publishing.
-            Agent::JitDump(dump) => {
-                dump.code_load(start, unsafe { std::slice::from_raw_parts(start as *const u8, len) }, name)
-            }
+            Agent::JitDump(dump) => dump.code_load(
+                start,
+                unsafe { std::slice::from_raw_parts(start as *const u8, len) },
+                name.as_ref(),
+            ),
         })
         .and_then(|()| match current {
             Agent::PerfMap(out) => out.flush(),

@@ -6,7 +6,7 @@
 use crate::artifact::{self, SavedGroup};
 use crate::code_memory::CodeMemory;
 use crate::instance::InstanceData;
-use crate::module::{Module, named_ranges};
+use crate::module::Module;
 use anyhow::{Context, Result};
 use kite_frontend::tiering::{counters_len, hot_elements, recompile_group_speculating};
 use kite_frontend::vmctx::group;
@@ -114,8 +114,14 @@ fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(Code
 
 /// Publishes a recompiled group's code, its calls going to the module's functions.
 fn publish(module: &Module, group: &SavedGroup) -> Result<CodeMemory> {
-    let names = named_ranges(&module.compiled().info, &group.members);
-    CodeMemory::publish(&group.blob, |_, func| module.defined_func_code(func), names)
+    let code = CodeMemory::publish(
+        &group.blob,
+        |_, func| module.defined_func_code(func),
+        group.members.clone(),
+        module.function_names(),
+    )?;
+    code.announce();
+    Ok(code)
 }
 
 /// Saves the module's recompiled groups beside its cache entry (`artifact::write_groups`), so

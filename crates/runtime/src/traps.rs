@@ -58,10 +58,8 @@ impl Trap {
     }
 
     fn from_raw(raw: &RawTrap) -> Trap {
-        let backtrace = raw.pcs[..raw.len]
-            .iter()
-            .filter_map(|pc| code_memory::lookup(*pc)?.function_at(*pc).map(str::to_string))
-            .collect();
+        let backtrace =
+            raw.pcs[..raw.len].iter().filter_map(|pc| code_memory::lookup(*pc)?.function_at(*pc)).collect();
         Trap { kind: raw.kind, backtrace }
     }
 }
