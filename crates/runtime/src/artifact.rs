@@ -14,7 +14,8 @@
 //! groups), and the module's bytes when its groups profile (tiering recompiles from them).
 //!
 //! Beside a cache entry, the groups tiering recompiled ([`SavedGroup`]) are saved in a form of
-//! their own: a CRC-32 (u32 LE), then the groups (postcard). The entry's key vouches for the settings.
+//! their own: a CRC-32 (u32 LE), then the groups (postcard). The entry's key vouches for the
+//! settings.
 //!
 //! The format version changes whenever the layout or any saved type does; a file of another
 //! version or another kite is refused, never read on a guess.
