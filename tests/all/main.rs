@@ -4,6 +4,7 @@ mod api;
 mod cache;
 mod interrupts;
 mod limits;
+mod simd;
 mod spec;
 mod tiering;
 mod traps;

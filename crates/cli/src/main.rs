@@ -8,6 +8,7 @@ mod compile;
 mod disasm;
 mod options;
 mod run;
+mod v128;
 mod wast;
 
 use clap::{Parser, Subcommand};

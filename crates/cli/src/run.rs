@@ -204,6 +204,11 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
         ),
         ValType::F32 => Val::from(text.parse::<f32>().ok().with_context(bad)?),
         ValType::F64 => Val::from(text.parse::<f64>().ok().with_context(bad)?),
+        ValType::V128 => Val::V128(
+            crate::v128::parse(text)
+                .with_context(|| format!("invalid v128 argument `{text}` (expected e.g. `i32x4 1 2 3 4`)"))?
+                .into(),
+        ),
         ValType::FuncRef | ValType::ExternRef => bail!("cannot pass a {ty} from the command line"),
     })
 }
@@ -226,6 +231,7 @@ fn format_val(value: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::V128(x) => crate::v128::format(x.as_u128()),
         Val::FuncRef(None) | Val::ExternRef(None) => "null".into(),
         Val::FuncRef(Some(_)) => "funcref".into(),
         Val::ExternRef(Some(_)) => "externref".into(),

@@ -47,6 +47,26 @@ fn prints_one_result_per_line_and_parses_arguments_by_type() {
 }
 
 #[test]
+fn v128_arguments_and_results_in_the_spec_text_syntax() {
+    let wat = temp_file(
+        "v128.wat",
+        br#"(module (func (export "f") (param v128 v128) (result v128)
+              (i16x8.sub (local.get 0) (local.get 1))))"#,
+    );
+    let o =
+        kite(&["run", wat.to_str().unwrap(), "--invoke", "f", "i32x4 5 6 7 8", "i16x8 1 0 2 0 3 0 -1 -1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The subtraction is per 16-bit lane: i32 lane 3 is the i16 lanes (8, 0) minus (-1, -1),
+    // that is (9, 1), or 9 + 65536.
+    assert_eq!(stdout(&o), "i32x4 4 4 4 65545\n");
+    assert_clean_failure(
+        &kite(&["run", wat.to_str().unwrap(), "--invoke", "f", "i32x4 1 2 3", "i32x4 1 2 3 4"]),
+        1,
+        "invalid v128 argument `i32x4 1 2 3`",
+    );
+}
+
+#[test]
 fn runs_start_without_invoke() {
     let wat = temp_file("start.wat", br#"(module (func (export "_start")))"#);
     let o = kite(&["run", wat.to_str().unwrap()]);

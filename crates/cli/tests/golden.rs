@@ -163,3 +163,29 @@ fn fused_tail_calls_between_members_are_jumps() {
         golden(&format!("group.fused.{target}.expected"), &listing);
     }
 }
+
+#[test]
+fn vector_kernel_works_on_whole_vectors_in_registers() {
+    for target in ["x86_64", "aarch64"] {
+        let listing = compile("tests/disas/saxpy.wat", "fused", target, "saxpy");
+        let insns = instructions(&listing);
+        // Four lanes at a time: packed multiply and add, 16-byte loads and stores, and nothing
+        // scalar, spilled or called.
+        let packed: &[&str] = match target {
+            "x86_64" => &["mulps", "addps", "movdqu (", "movdqu %xmm"],
+            _ => &["fmul v", "fadd v", "ldr q", "str q"],
+        };
+        for op in packed {
+            assert!(insns.iter().any(|i| i.starts_with(op)), "no {op} on {target}:\n{listing}");
+        }
+        let scalar_or_call = |i: &&String| {
+            ["mulss", "addss", "call", "bl ", "blr"].iter().any(|s| i.starts_with(s))
+                || (i.starts_with("fmul s") || i.starts_with("fadd s"))
+        };
+        let bad: Vec<_> = insns.iter().filter(scalar_or_call).collect();
+        assert!(bad.is_empty(), "{target}: {bad:?}\n{listing}");
+        let traffic = stack_traffic(target, &insns);
+        assert!(traffic.is_empty(), "saxpy on {target} touches the stack: {traffic:?}");
+        golden(&format!("saxpy.fused.{target}.expected"), &listing);
+    }
+}

@@ -58,7 +58,16 @@ pub fn build_isa(target: Target, options: IsaOptions) -> Result<OwnedTargetIsa> 
     let flags = settings::Flags::new(flags);
     let builder = match target {
         Target::Host => cranelift_native::builder().map_err(|e| CompileError::Target(e.to_string()))?,
-        Target::X86_64 => lookup("x86_64-unknown-linux-gnu")?,
+        Target::X86_64 => {
+            // SSE4.1 is kite's x86-64 baseline for SIMD (every x86-64 CPU since 2008 has it):
+            // without it Cranelift lowers vector rounding and some conversions to calls of
+            // libm, which kite's code does not link. The host's builder detects it and more.
+            let mut builder = lookup("x86_64-unknown-linux-gnu")?;
+            for feature in ["has_sse3", "has_ssse3", "has_sse41"] {
+                builder.enable(feature).map_err(|e| CompileError::Target(format!("{feature}: {e}")))?;
+            }
+            builder
+        }
         Target::Aarch64 => lookup("aarch64-unknown-linux-gnu")?,
     };
     builder.finish(flags).map_err(|e| CompileError::Target(e.to_string()))

@@ -13,9 +13,10 @@ use wasmparser::{
     Validator, ValidatorResources, WasmFeatures,
 };
 
-/// The Wasm features kite accepts: WebAssembly 2.0 without SIMD, plus tail calls.
+/// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), relaxed SIMD and tail
+/// calls.
 pub fn features() -> WasmFeatures {
-    (WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL) - WasmFeatures::SIMD
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::RELAXED_SIMD
 }
 
 /// One instruction of a constant expression (global initializers, segment offsets and items).
@@ -25,6 +26,7 @@ pub enum ConstOp {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
@@ -329,7 +331,7 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => return Err(CompileError::Unsupported("v128".into())),
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => ref_type(r)?,
     })
 }
@@ -390,6 +392,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             O::I64Const { value } => ConstOp::I64(value),
             O::F32Const { value } => ConstOp::F32(value.bits()),
             O::F64Const { value } => ConstOp::F64(value.bits()),
+            O::V128Const { value } => ConstOp::V128(value.i128() as u128),
             O::RefNull { .. } => ConstOp::RefNull,
             O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),

@@ -1,7 +1,8 @@
 //! Trampolines between the host's C convention and a Wasm convention.
 //!
-//! - entry: `extern "C" fn(vmctx, code, values: *mut u64)` calls the Wasm function at `code` with
-//!   arguments read from `values` and writes its results back there (8 bytes per value).
+//! - entry: `extern "C" fn(vmctx, code, values: *mut u128)` calls the Wasm function at `code`
+//!   with arguments read from `values` and writes its results back there ([`VALUE_SLOT`] bytes
+//!   per value, the value in the slot's low bytes).
 //! - host: a Wasm function (in the Wasm convention) that spills its arguments to a stack buffer,
 //!   calls the `extern "C" fn(ctx, values) -> u32` found at offset 0 of its context, and traps
 //!   with [`TrapKind::HostError`] if that returns nonzero.
@@ -17,6 +18,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// The bytes each value takes in the runtime's value arrays: 16, for `v128`.
+pub const VALUE_SLOT: i32 = 16;
 
 /// The host-to-Wasm trampoline for functions of type `ty`.
 pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function {
@@ -38,7 +42,7 @@ pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Functio
         .params
         .iter()
         .enumerate()
-        .map(|(i, t)| b.ins().load(t.clif(), trusted(), values, 8 * i as i32))
+        .map(|(i, t)| b.ins().load(t.clif(), trusted(), values, VALUE_SLOT * i as i32))
         .collect();
     let wasm_sig = b.import_signature(cc.signature(ty, None, isa));
     // With the context in the pinned register, the host's value of that register (callee-saved
@@ -50,7 +54,7 @@ pub fn entry(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Functio
     let raw = b.inst_results(call).to_vec();
     let results = cc.decode_results(&mut b, ty, &raw);
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(trusted(), r, values, 8 * i as i32);
+        b.ins().store(trusted(), r, values, VALUE_SLOT * i as i32);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
@@ -69,10 +73,14 @@ pub fn host(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function
     b.seal_block(block);
     let (ctx, params) = cc.decode_params(&mut b, ty);
     let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
-    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * slots, 3));
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        VALUE_SLOT as u32 * slots,
+        4,
+    ));
     let values = b.ins().stack_addr(ptr, slot, 0);
     for (i, p) in params.into_iter().enumerate() {
-        b.ins().store(trusted(), p, values, 8 * i as i32);
+        b.ins().store(trusted(), p, values, VALUE_SLOT * i as i32);
     }
     let mut host_sig = Signature::new(CallConv::triple_default(isa.triple()));
     host_sig.params.extend([AbiParam::new(ptr); 2]);
@@ -86,7 +94,7 @@ pub fn host(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function
         .results
         .iter()
         .enumerate()
-        .map(|(i, t)| b.ins().load(t.clif(), trusted(), values, 8 * i as i32))
+        .map(|(i, t)| b.ins().load(t.clif(), trusted(), values, VALUE_SLOT * i as i32))
         .collect();
     let encoded = cc.encode_results(&mut b, ty, &results);
     b.ins().return_(&encoded);

@@ -7,25 +7,30 @@ use cranelift_codegen::ir::{Type, types};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A WebAssembly value type (SIMD's `v128` is not supported).
+/// A WebAssembly value type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
     I64,
     F32,
     F64,
+    /// 128 bits of SIMD data, whatever its lanes.
+    V128,
     FuncRef,
     ExternRef,
 }
 
 impl ValType {
-    /// The Cranelift type a value of this type lives in. References are pointers.
+    /// The Cranelift type a value of this type lives in. References are pointers. A `v128`
+    /// travels as `I8X16` between instructions (in locals, block parameters, calls), whatever
+    /// its lanes: each SIMD instruction bitcasts to the lane type it works on (`translate::simd`).
     pub fn clif(self) -> Type {
         match self {
             ValType::I32 => types::I32,
             ValType::I64 => types::I64,
             ValType::F32 => types::F32,
             ValType::F64 => types::F64,
+            ValType::V128 => types::I8X16,
             ValType::FuncRef | ValType::ExternRef => types::I64,
         }
     }
@@ -42,6 +47,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         })

@@ -16,8 +16,8 @@
 //! | ... | `[*mut u8; memories]`: the base of each memory (it never moves) |
 //! | ... | `[*mut VMMemoryDefinition; memories]` |
 //! | ... | `[*mut VMTableDefinition; tables]` |
-//! | ... | `[*mut u64; imported globals]` |
-//! | ... | `[u64; defined globals]` |
+//! | ... | `[*mut u128; imported globals]` |
+//! | ... | `[u128; defined globals]`, 16-byte aligned: a global's value, any type, in its low bytes |
 //! | ... | `[VMFuncRef; functions]`: code, context and type id of every function |
 //! | ... | `[*const *const u8; dispatch arrays]`: code pointers of a static table, per type |
 //! | ... | `[VMGroup; fused groups]`: where each group's code is now, and its profile |
@@ -31,6 +31,8 @@ use cranelift_codegen::ir::{Type, types};
 use serde::{Deserialize, Serialize};
 
 pub const VMCTX_STORE_CONTEXT: u32 = 0;
+/// The bytes of one global's value, defined or imported (a `u128`: large enough for `v128`).
+pub const GLOBAL_SIZE: u32 = 16;
 pub const VMCTX_BUILTINS: u32 = 8;
 pub const VMCTX_INSTANCE: u32 = 16;
 const VMCTX_TYPE_IDS: u32 = 24;
@@ -109,8 +111,9 @@ impl VMOffsets {
         let memories = memory_bases + 8 * info.memories.len() as u32;
         let tables = memories + 8 * info.memories.len() as u32;
         let imported_globals = tables + 8 * info.tables.len() as u32;
-        let defined_globals = imported_globals + 8 * imp_glob;
-        let funcrefs = defined_globals + 8 * def_glob;
+        // 16 bytes a global, so that a `v128` fits; the `VMContext` is 16-byte aligned.
+        let defined_globals = (imported_globals + 8 * imp_glob + 15) & !15;
+        let funcrefs = defined_globals + GLOBAL_SIZE * def_glob;
         let mut next = funcrefs + funcref::SIZE * info.funcs.len() as u32;
         let dispatch_arrays: Vec<u32> = dispatch_array_lens
             .iter()
@@ -165,7 +168,7 @@ impl VMOffsets {
         if index < self.num_imported_globals {
             Err(self.imported_globals + 8 * index)
         } else {
-            Ok(self.defined_globals + 8 * (index - self.num_imported_globals))
+            Ok(self.defined_globals + GLOBAL_SIZE * (index - self.num_imported_globals))
         }
     }
 

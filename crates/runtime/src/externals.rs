@@ -138,7 +138,7 @@ impl Table {
         check_ref(ty.element, &init)?;
         let store = store.opaque();
         store.table_may_start(ty)?;
-        let table = TableData::new(ty, init.to_raw(), store.engine.config().max_table_elements)?;
+        let table = TableData::new(ty, init.to_raw_ref(), store.engine.config().max_table_elements)?;
         store.tables.push(Box::new(table));
         Ok(Table(store.tables.len() - 1))
     }
@@ -154,20 +154,20 @@ impl Table {
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let table = &store.opaque_ref().tables[self.0];
         // SAFETY: table elements are valid references of the table's type.
-        table.get(index).map(|raw| unsafe { Val::from_raw(raw, table.ty.element) })
+        table.get(index).map(|raw| unsafe { Val::from_raw(u128::from(raw), table.ty.element) })
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
         let table = &mut store.opaque().tables[self.0];
         check_ref(table.ty.element, &value)?;
-        table.set(index, value.to_raw()).ok_or_else(|| anyhow!("out of bounds table access"))
+        table.set(index, value.to_raw_ref()).ok_or_else(|| anyhow!("out of bounds table access"))
     }
 
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         check_ref(store.opaque().tables[self.0].ty.element, &init)?;
         store
             .opaque()
-            .grow_table(self.0, delta, init.to_raw())
+            .grow_table(self.0, delta, init.to_raw_ref())
             .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }
 }
@@ -179,10 +179,10 @@ fn check_ref(want: kite_frontend::ValType, value: &Val) -> Result<()> {
     Ok(())
 }
 
-/// A global of a store: a typed 64-bit cell, in an instance's context or made by the embedder.
+/// A global of a store: a typed 128-bit cell, in an instance's context or made by the embedder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Global {
-    pub(crate) ptr: NonNull<u64>,
+    pub(crate) ptr: NonNull<u128>,
     pub(crate) ty: GlobalType,
 }
 

@@ -135,7 +135,7 @@ impl Func {
                 bail!("argument {i} should be {want}, got {}", arg.ty());
             }
         }
-        let mut values: Vec<u64> = args.iter().map(Val::to_raw).collect();
+        let mut values: Vec<u128> = args.iter().map(Val::to_raw).collect();
         values.resize(ty.params.len().max(ty.results.len()).max(1), 0);
         let trampolines = opaque.engine.trampolines(&ty)?;
         let max_stack = opaque.engine.config().max_wasm_stack;
@@ -174,7 +174,7 @@ impl Func {
 }
 
 /// Called by a host trampoline: runs the closure on the values the trampoline spilled.
-unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u64) -> u32 {
+unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u128) -> u32 {
     // SAFETY: the trampoline passes the context it was called with, made by `from_host_fn`, whose
     // store outlives every call into it.
     let (store, func, caller, type_id) = unsafe {
@@ -248,6 +248,7 @@ wasm_ty!(u32, I32, |x: u32| Val::I32(x as i32), Val::I32(x) => x as u32);
 wasm_ty!(u64, I64, |x: u64| Val::I64(x as i64), Val::I64(x) => x as u64);
 wasm_ty!(f32, F32, |x: f32| Val::F32(x.to_bits()), Val::F32(x) => f32::from_bits(x));
 wasm_ty!(f64, F64, |x: f64| Val::F64(x.to_bits()), Val::F64(x) => f64::from_bits(x));
+wasm_ty!(crate::V128, V128, Val::V128, Val::V128(x) => x);
 
 /// Parameters of a typed function: a tuple of [`WasmTy`].
 pub trait WasmParams {

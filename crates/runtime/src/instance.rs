@@ -76,34 +76,36 @@ impl InstanceData {
         unsafe { self.vmctx.add(offset as usize).cast::<T>().write(value) }
     }
 
-    fn eval(&self, expr: &ConstExpr) -> u64 {
+    /// Evaluates a constant expression to its raw value (see `Val::to_raw`).
+    fn eval(&self, expr: &ConstExpr) -> u128 {
         let offsets = &self.module.compiled().offsets;
-        let mut stack: Vec<u64> = Vec::new();
+        let mut stack: Vec<u128> = Vec::new();
         for op in &expr.0 {
             let v = match *op {
-                ConstOp::I32(x) => u64::from(x as u32),
-                ConstOp::I64(x) => x as u64,
-                ConstOp::F32(x) => u64::from(x),
-                ConstOp::F64(x) => x,
+                ConstOp::I32(x) => u128::from(x as u32),
+                ConstOp::I64(x) => u128::from(x as u64),
+                ConstOp::F32(x) => u128::from(x),
+                ConstOp::F64(x) => u128::from(x),
+                ConstOp::V128(x) => x,
                 ConstOp::RefNull => 0,
-                ConstOp::RefFunc(f) => self.vmctx as u64 + u64::from(offsets.funcref(f)),
+                ConstOp::RefFunc(f) => u128::from(self.vmctx as u64 + u64::from(offsets.funcref(f))),
                 // SAFETY: global cells live as long as the store.
                 ConstOp::GlobalGet(g) => unsafe { *self.globals[g as usize].ptr.as_ptr() },
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                     let (b, a) = (stack.pop().unwrap_or(0) as u32, stack.pop().unwrap_or(0) as u32);
-                    u64::from(match op {
+                    u128::from(match op {
                         ConstOp::I32Add => a.wrapping_add(b),
                         ConstOp::I32Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
                     })
                 }
                 ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                    let (b, a) = (stack.pop().unwrap_or(0), stack.pop().unwrap_or(0));
-                    match op {
+                    let (b, a) = (stack.pop().unwrap_or(0) as u64, stack.pop().unwrap_or(0) as u64);
+                    u128::from(match op {
                         ConstOp::I64Add => a.wrapping_add(b),
                         ConstOp::I64Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
-                    }
+                    })
                 }
             };
             stack.push(v);
@@ -247,7 +249,7 @@ impl Instance {
                     let value = data.eval(init);
                     data.write(offset, value);
                     // SAFETY: within the context allocation.
-                    let ptr = unsafe { vmctx.add(offset as usize).cast::<u64>() };
+                    let ptr = unsafe { vmctx.add(offset as usize).cast::<u128>() };
                     Global { ptr: NonNull::new(ptr).expect("non-null"), ty: info.globals[g as usize] }
                 }
                 _ => unreachable!("imports come first"),
@@ -260,7 +262,7 @@ impl Instance {
                 Some(table) => *table,
                 None => {
                     let init = &info.table_inits[t - info.num_imported_tables as usize];
-                    let init = inner.opaque.instances[index].eval(init);
+                    let init = inner.opaque.instances[index].eval(init) as u64;
                     inner.opaque.table_may_start(info.tables[t])?;
                     let max = inner.opaque.engine.config().max_table_elements;
                     inner.opaque.tables.push(Box::new(TableData::new(info.tables[t], init, max)?));
@@ -275,7 +277,7 @@ impl Instance {
         // Element segments, then data segments, each trapping at the first one out of bounds.
         for segment in &info.elements {
             let data = &inner.opaque.instances[index];
-            let items: Vec<u64> = segment.items.iter().map(|e| data.eval(e)).collect();
+            let items: Vec<u64> = segment.items.iter().map(|e| data.eval(e) as u64).collect();
             let items = match &segment.mode {
                 SegmentMode::Active { target, offset } => {
                     let offset = data.eval(offset) as u32 as usize;

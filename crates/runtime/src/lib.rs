@@ -61,7 +61,7 @@ pub const WASM_PAGE_SIZE: u64 = memory::PAGE_SIZE as u64;
 pub use module::{ExternType, Module};
 pub use store::{AsContext, AsContextMut, ResourceLimiter, Store, StoreOpaque};
 pub use traps::Trap;
-pub use values::{ExternRef, Val};
+pub use values::{ExternRef, V128, Val};
 
 /// The names of the calling conventions kite offers, for `Config::tail_cc`.
 pub fn conventions() -> Vec<&'static str> {

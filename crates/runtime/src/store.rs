@@ -24,7 +24,7 @@ pub struct StoreOpaque {
     pub(crate) memories: Vec<Box<LinearMemory>>,
     pub(crate) tables: Vec<Box<Table>>,
     /// Globals made by the embedder (an instance's own live in its `VMContext`).
-    pub(crate) globals: Vec<Box<u64>>,
+    pub(crate) globals: Vec<Box<u128>>,
     pub(crate) host_contexts: Vec<Box<VMHostFuncContext>>,
     /// Addresses of the `VMFuncRef`s inside `host_contexts`.
     pub(crate) host_funcrefs: HashSet<usize>,

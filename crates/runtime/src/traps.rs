@@ -134,7 +134,7 @@ fn walk_frames(mut fp: usize, raw: &mut RawTrap) {
     }
 }
 
-pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u64);
+pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u128);
 
 /// Calls Wasm code through an entry trampoline, catching its traps.
 ///
@@ -145,7 +145,7 @@ pub unsafe fn catch(
     entry: EntryTrampoline,
     vmctx: *mut u8,
     code: *const u8,
-    values: *mut u64,
+    values: *mut u128,
     store: *mut VMStoreContext,
     max_wasm_stack: usize,
 ) -> Result<(), Trap> {

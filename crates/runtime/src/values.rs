@@ -1,4 +1,5 @@
-//! Values as the embedder sees them, and their 64-bit raw form in generated code's buffers.
+//! Values as the embedder sees them, and their 128-bit raw form in generated code's buffers and
+//! global cells (the value in the low bits).
 
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut};
@@ -13,8 +14,37 @@ pub enum Val {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+}
+
+/// A `v128` value: 16 bytes, lane 0 in the least significant bits (Wasm's byte order in memory,
+/// read little-endian).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct V128(u128);
+
+impl std::fmt::Debug for V128 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "V128({:#034x})", self.0)
+    }
+}
+
+impl V128 {
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+
+    /// The bytes in memory order: byte lane 0 first.
+    pub fn to_le_bytes(&self) -> [u8; 16] {
+        self.0.to_le_bytes()
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(x: u128) -> V128 {
+        V128(x)
+    }
 }
 
 impl Val {
@@ -24,6 +54,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
         }
@@ -36,33 +67,42 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(V128(0)),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }
     }
 
-    pub fn to_raw(&self) -> u64 {
+    pub fn to_raw(&self) -> u128 {
         match *self {
-            Val::I32(x) => u64::from(x as u32),
-            Val::I64(x) => x as u64,
-            Val::F32(x) => u64::from(x),
-            Val::F64(x) => x,
-            Val::FuncRef(f) => f.map_or(0, |f| f.as_raw() as u64),
-            Val::ExternRef(r) => r.map_or(0, |r| r.0.get()),
+            Val::I32(x) => u128::from(x as u32),
+            Val::I64(x) => u128::from(x as u64),
+            Val::F32(x) => u128::from(x),
+            Val::F64(x) => u128::from(x),
+            Val::V128(x) => x.0,
+            Val::FuncRef(f) => f.map_or(0, |f| f.as_raw() as u128),
+            Val::ExternRef(r) => r.map_or(0, |r| u128::from(r.0.get())),
         }
+    }
+
+    /// The raw form of a reference, as tables hold it (a pointer or an index: 64 bits).
+    pub fn to_raw_ref(&self) -> u64 {
+        self.to_raw() as u64
     }
 
     /// # Safety
     /// A non-null `funcref` must point to a live `VMFuncRef`.
-    pub unsafe fn from_raw(raw: u64, ty: ValType) -> Val {
+    pub unsafe fn from_raw(raw: u128, ty: ValType) -> Val {
+        let low = raw as u64;
         match ty {
-            ValType::I32 => Val::I32(raw as u32 as i32),
-            ValType::I64 => Val::I64(raw as i64),
-            ValType::F32 => Val::F32(raw as u32),
-            ValType::F64 => Val::F64(raw),
+            ValType::I32 => Val::I32(low as u32 as i32),
+            ValType::I64 => Val::I64(low as i64),
+            ValType::F32 => Val::F32(low as u32),
+            ValType::F64 => Val::F64(low),
+            ValType::V128 => Val::V128(V128(raw)),
             // SAFETY: the caller's guarantee.
-            ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(raw as usize as *mut _) }),
-            ValType::ExternRef => Val::ExternRef(NonZeroU64::new(raw).map(ExternRef)),
+            ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(low as usize as *mut _) }),
+            ValType::ExternRef => Val::ExternRef(NonZeroU64::new(low).map(ExternRef)),
         }
     }
 
@@ -96,6 +136,12 @@ impl From<i64> for Val {
 impl From<f32> for Val {
     fn from(x: f32) -> Val {
         Val::F32(x.to_bits())
+    }
+}
+
+impl From<V128> for Val {
+    fn from(x: V128) -> Val {
+        Val::V128(x)
     }
 }
 

@@ -41,7 +41,7 @@ pub struct VMTableDefinition {
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMHostFuncContext {
-    pub dispatch: unsafe extern "C" fn(*mut VMHostFuncContext, *mut u64) -> u32,
+    pub dispatch: unsafe extern "C" fn(*mut VMHostFuncContext, *mut u128) -> u32,
     /// The `StoreInner<T>` the function belongs to.
     pub store: *mut u8,
     /// Index of the closure in the store's host functions.

@@ -84,14 +84,15 @@ impl Wide {
 }
 
 /// The Cranelift type each Wasm parameter travels as: integers in integer registers while
-/// there are lanes, only hot ones where `hot` says which, the rest in float registers.
+/// there are lanes, only hot ones where `hot` says which, the rest in float registers, which
+/// floats and `v128`s take too.
 fn lanes(params: &[ValType], int_lanes: usize, hot: Option<&[bool]>) -> Vec<Type> {
     let mut ints = 0;
     params
         .iter()
         .enumerate()
         .map(|(i, p)| match p {
-            ValType::F32 | ValType::F64 => p.clif(),
+            ValType::F32 | ValType::F64 | ValType::V128 => p.clif(),
             _ if ints < int_lanes && hot.is_none_or(|hot| hot[i]) => {
                 ints += 1;
                 p.clif()

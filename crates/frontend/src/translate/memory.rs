@@ -90,12 +90,12 @@ enum Ext {
     U32,
 }
 
-fn access_flags() -> MemFlagsData {
+pub(super) fn access_flags() -> MemFlagsData {
     MemFlagsData::new().with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
 }
 
 /// The host address and constant offset of an access: base + zero-extended index + offset.
-fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value) -> (Value, i32) {
+pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value) -> (Value, i32) {
     let base = t.memory_base(memarg.memory);
     let index = t.ins().uextend(types::I64, index);
     let addr = t.ins().iadd(base, index);

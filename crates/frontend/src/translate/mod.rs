@@ -13,6 +13,7 @@ pub(crate) mod fused;
 pub mod interrupts;
 mod memory;
 mod numeric;
+mod simd;
 mod tables;
 mod tiering;
 mod variables;
@@ -348,7 +349,8 @@ impl<'a, 'f> Translator<'a, 'f> {
             || conversions::translate(self, op)?
             || memory::translate(self, op)?
             || calls::translate(self, op)?
-            || tables::translate(self, op)?;
+            || tables::translate(self, op)?
+            || simd::translate(self, op)?;
         if !handled {
             return Err(CompileError::Unsupported(format!("operator {op:?}")));
         }
@@ -561,5 +563,6 @@ pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => b.ins().iconst(types::I64, 0),
         ValType::F32 => b.ins().f32const(0.0),
         ValType::F64 => b.ins().f64const(0.0),
+        ValType::V128 => simd::vconst(b, 0),
     }
 }

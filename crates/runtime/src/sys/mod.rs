@@ -7,10 +7,10 @@ use std::io;
 
 unsafe extern "C" {
     pub fn kite_catch(
-        entry: unsafe extern "C" fn(*mut u8, *const u8, *mut u64),
+        entry: unsafe extern "C" fn(*mut u8, *const u8, *mut u128),
         vmctx: *mut u8,
         code: *const u8,
-        values: *mut u64,
+        values: *mut u128,
         slot: *mut *mut c_void,
     ) -> i32;
     pub fn kite_unwind(buf: *mut c_void) -> !;

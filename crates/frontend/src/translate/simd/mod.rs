@@ -1,0 +1,95 @@
+//! 128-bit SIMD (WebAssembly 2.0) and relaxed SIMD, lowered to Cranelift's vector types.
+//!
+//! A `v128` on the operand stack, in a local, a block parameter or a call is always an `I8X16`
+//! (`ValType::clif`), whatever lanes the instruction that made it worked on. Each instruction
+//! takes its operands as the lane type it works on ([`pop_as`]) and puts its result back as an
+//! `I8X16` ([`push`]). The bitcasts between vector types cost nothing: they only rename a
+//! register, and [`as_type`] drops a pair that undoes itself.
+//!
+//! The families, each claiming the operators it knows:
+//! - `memory`: loads and stores, whole, extending, splatting, zero-filling and of one lane;
+//! - `lanes`: constants, splats, lane reads and writes, shuffles, and the bitwise operators that
+//!   ignore lanes;
+//! - `integer`: integer lane arithmetic, comparisons, shifts and reductions;
+//! - `float`: float lane arithmetic, comparisons and rounding;
+//! - `conversions`: between lane types and widths;
+//! - `relaxed`: relaxed SIMD, one fixed choice per target.
+
+mod conversions;
+mod float;
+mod integer;
+mod lanes;
+mod memory;
+mod relaxed;
+
+use super::Translator;
+use crate::error::Result;
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Opcode, Type, Value, types};
+use cranelift_frontend::FunctionBuilder;
+use wasmparser::Operator;
+
+pub(super) fn translate(t: &mut Translator<'_, '_>, op: &Operator<'_>) -> Result<bool> {
+    Ok(memory::translate(t, op)
+        || lanes::translate(t, op)
+        || integer::translate(t, op)
+        || float::translate(t, op)
+        || conversions::translate(t, op)
+        || relaxed::translate(t, op))
+}
+
+/// A vector constant of type `I8X16`: `bits`, lane 0 in the least significant byte.
+pub(crate) fn vconst(b: &mut FunctionBuilder<'_>, bits: u128) -> Value {
+    let handle = b.func.dfg.constants.insert(bits.to_le_bytes().to_vec().into());
+    b.ins().vconst(types::I8X16, handle)
+}
+
+/// `v` seen as a vector of type `ty`. Lanes are numbered in memory order on every target
+/// (little-endian), as Wasm numbers them.
+pub(super) fn as_type(b: &mut FunctionBuilder<'_>, v: Value, ty: Type) -> Value {
+    if b.func.dfg.value_type(v) == ty {
+        return v;
+    }
+    if let Some(inst) = b.func.dfg.value_def(v).inst()
+        && b.func.dfg.insts[inst].opcode() == Opcode::Bitcast
+    {
+        let source = b.func.dfg.inst_args(inst)[0];
+        if b.func.dfg.value_type(source) == ty {
+            return source;
+        }
+    }
+    b.ins().bitcast(ty, MemFlagsData::new().with_endianness(Endianness::Little), v)
+}
+
+/// Pops a `v128` as a vector of type `ty`.
+pub(super) fn pop_as(t: &mut Translator<'_, '_>, ty: Type) -> Value {
+    let v = t.pop();
+    as_type(&mut t.b, v, ty)
+}
+
+/// Pops two `v128`s as vectors of type `ty`.
+pub(super) fn pop2_as(t: &mut Translator<'_, '_>, ty: Type) -> (Value, Value) {
+    let y = pop_as(t, ty);
+    let x = pop_as(t, ty);
+    (x, y)
+}
+
+/// Pops three `v128`s as vectors of type `ty`.
+pub(super) fn pop3_as(t: &mut Translator<'_, '_>, ty: Type) -> (Value, Value, Value) {
+    let z = pop_as(t, ty);
+    let (x, y) = pop2_as(t, ty);
+    (x, y, z)
+}
+
+/// Pushes a vector as a `v128` (an `I8X16`).
+pub(super) fn push(t: &mut Translator<'_, '_>, v: Value) {
+    let v = as_type(&mut t.b, v, types::I8X16);
+    t.push(v);
+}
+
+/// A vector of type `ty` whose bits are all zero: a constant of that type, not a bitcast of
+/// one, since the backends match patterns such as `snarrow(fcvt_to_sint_sat(x), vconst 0)`
+/// (one `cvttpd2dq` on x86-64) by the constant's own type.
+pub(super) fn zeros(t: &mut Translator<'_, '_>, ty: Type) -> Value {
+    let handle = t.b.func.dfg.constants.insert(vec![0u8; 16].into());
+    t.ins().vconst(ty, handle)
+}
