@@ -46,7 +46,7 @@ WASM_LD=$(find_wasm_ld)
 # Programs: NAME -> exported entry points (each () -> i64)
 # ---------------------------------------------------------------------------
 PROGRAMS=(tailvm switchvm fib hash matmul sort nbody wasm3 largevm largeswitchvm
-          matmul_simd nbody_simd hash_simd)
+          utf8 matmul_simd nbody_simd hash_simd utf8_simd)
 declare -A ENTRIES=(
     [tailvm]="run run_fib run_sieve run_ops"
     [switchvm]="run run_fib run_sieve run_ops"
@@ -58,9 +58,11 @@ declare -A ENTRIES=(
     [wasm3]="run run_fib run_sieve"
     [largevm]="run run_fib run_sieve run_ops"
     [largeswitchvm]="run run_fib run_sieve run_ops"
+    [utf8]="run"
     [matmul_simd]="run"
     [nbody_simd]="run"
     [hash_simd]="run"
+    [utf8_simd]="run"
 )
 # Programs whose handlers tail-call: built with -mtail-call, checked for return_call.
 declare -A TAILCALL=([tailvm]=1 [wasm3]=1 [largevm]=1)
@@ -80,7 +82,7 @@ LARGEVM_MIN_RETURN_CALL_INDIRECT=250
 # so its v128 code is in the set-up and energy(). Every other build must have
 # no SIMD instruction at all (it is meant to run on a runtime without SIMD).
 SIMD_MIN_V128=10
-declare -A SIMD_KERNEL=([matmul_simd]=matmul [hash_simd]=fmix_sum)
+declare -A SIMD_KERNEL=([matmul_simd]=matmul [hash_simd]=fmix_sum [utf8_simd]=validate)
 # A line of llvm-objdump -d that is a SIMD instruction (every SIMD opcode
 # starts with one of these prefixes).
 SIMD_OP='(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)[.]'
@@ -95,9 +97,10 @@ WASM_FLAGS=(--target=wasm32 -nostdlib -ffp-contract=off
 NATIVE_FLAGS=(-ffp-contract=off -Werror=unknown-attributes)
 # Optimisation: -O2; the SIMD builds -O3, the level SIMD code is usually built
 # at (clang's vectorizers run at -O2 as well). -DSIMD_BUILD tells a source it
-# is a SIMD build (matmul, nbody and hash ignore it). Natively the SIMD builds get
-# the default x86-64 target (SSE2), not -march=native, so the native
-# reference uses 128-bit vectors like Wasm.
+# is a SIMD build: utf8.c then uses its vector validator (clang does not
+# vectorize the scalar one); matmul, nbody and hash ignore it. Natively the
+# SIMD builds get the default x86-64 target (SSE2), not -march=native, so the
+# native reference uses 128-bit vectors like Wasm.
 SCALAR_OPT=(-O2)
 WASM_SIMD_OPT=(-O3 -msimd128 -DSIMD_BUILD)
 NATIVE_SIMD_OPT=(-O3 -DSIMD_BUILD)
