@@ -6,6 +6,9 @@
 #   benches/programs/build.sh            build everything
 #   KITE_SKIP_NODE=1 build.sh            skip the cross-check with node
 #
+# NAME_simd is NAME.c built again with -msimd128 -O3 (natively -O3), both
+# with -DSIMD_BUILD; its checksum must equal NAME's.
+#
 # Needs clang-22 and lld-22 (installed with apt-get when missing), llvm-22
 # (llvm-objdump-22, a dependency of clang-22) and python3; python3 -m pip once,
 # to fetch wasm3's source (wasm3/fetch.sh).
@@ -42,7 +45,8 @@ WASM_LD=$(find_wasm_ld)
 # ---------------------------------------------------------------------------
 # Programs: NAME -> exported entry points (each () -> i64)
 # ---------------------------------------------------------------------------
-PROGRAMS=(tailvm switchvm fib hash matmul sort nbody wasm3 largevm largeswitchvm)
+PROGRAMS=(tailvm switchvm fib hash matmul sort nbody wasm3 largevm largeswitchvm
+          utf8 matmul_simd nbody_simd hash_simd utf8_simd)
 declare -A ENTRIES=(
     [tailvm]="run run_fib run_sieve run_ops"
     [switchvm]="run run_fib run_sieve run_ops"
@@ -54,6 +58,11 @@ declare -A ENTRIES=(
     [wasm3]="run run_fib run_sieve"
     [largevm]="run run_fib run_sieve run_ops"
     [largeswitchvm]="run run_fib run_sieve run_ops"
+    [utf8]="run"
+    [matmul_simd]="run"
+    [nbody_simd]="run"
+    [hash_simd]="run"
+    [utf8_simd]="run"
 )
 # Programs whose handlers tail-call: built with -mtail-call, checked for return_call.
 declare -A TAILCALL=([tailvm]=1 [wasm3]=1 [largevm]=1)
@@ -64,15 +73,37 @@ TAILVM_DISPATCHING_HANDLERS=41
 WASM3_MIN_RETURN_CALL_INDIRECT=300
 # largevm: 256 handlers, all but halt and trap end in a musttail dispatch.
 LARGEVM_MIN_RETURN_CALL_INDIRECT=250
+# SIMD builds (NAME_simd, from NAME.c): clang-22 autovectorizes at -O3 with
+# -msimd128. Each must have at least SIMD_MIN_V128 SIMD instructions, and the
+# function that does a program's timed work (SIMD_KERNEL) must have some, so
+# that a clang that stops vectorizing it fails the build instead of quietly
+# benchmarking scalar code twice. nbody_simd has none: clang-22's cost model
+# for wasm32 finds f64x2 not worth it in advance() (it vectorizes it natively),
+# so its v128 code is in the set-up and energy(). Every other build must have
+# no SIMD instruction at all (it is meant to run on a runtime without SIMD).
+SIMD_MIN_V128=10
+declare -A SIMD_KERNEL=([matmul_simd]=matmul [hash_simd]=fmix_sum [utf8_simd]=validate)
+# A line of llvm-objdump -d that is a SIMD instruction (every SIMD opcode
+# starts with one of these prefixes).
+SIMD_OP='(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)[.]'
 # Extra clang arguments (sources, include paths, libraries), for both builds and
 # for one of them. wasm3's libc shim is for wasm32 only; natively it uses libc.
 declare -A EXTRA_ARGS=([wasm3]="-Iwasm3/src -Iwasm3/gen wasm3/wasm3_unity.c")
 declare -A WASM_EXTRA_ARGS=([wasm3]="-isystem wasm3/libc/include wasm3/libc/libc.c")
 declare -A NATIVE_EXTRA_ARGS=([wasm3]="-lm")
 
-WASM_FLAGS=(--target=wasm32 -O2 -nostdlib -ffp-contract=off
+WASM_FLAGS=(--target=wasm32 -nostdlib -ffp-contract=off
             -Werror=unknown-attributes -fuse-ld=lld -Wl,--no-entry)
-NATIVE_FLAGS=(-O2 -ffp-contract=off -Werror=unknown-attributes)
+NATIVE_FLAGS=(-ffp-contract=off -Werror=unknown-attributes)
+# Optimisation: -O2; the SIMD builds -O3, the level SIMD code is usually built
+# at (clang's vectorizers run at -O2 as well). -DSIMD_BUILD tells a source it
+# is a SIMD build: utf8.c then uses its vector validator (clang does not
+# vectorize the scalar one); matmul, nbody and hash ignore it. Natively the
+# SIMD builds get the default x86-64 target (SSE2), not -march=native, so the
+# native reference uses 128-bit vectors like Wasm.
+SCALAR_OPT=(-O2)
+WASM_SIMD_OPT=(-O3 -msimd128 -DSIMD_BUILD)
+NATIVE_SIMD_OPT=(-O3 -DSIMD_BUILD)
 
 mkdir -p wasm native
 
@@ -98,14 +129,16 @@ PY
 python3 gen_largevm.py
 
 for name in "${PROGRAMS[@]}"; do
-    src="$name.c"
+    src="${name%_simd}.c"
+    wasm_opt=("${SCALAR_OPT[@]}") native_opt=("${SCALAR_OPT[@]}")
+    if [[ $name == *_simd ]]; then wasm_opt=("${WASM_SIMD_OPT[@]}") native_opt=("${NATIVE_SIMD_OPT[@]}"); fi
     exports=()
     for e in ${ENTRIES[$name]}; do exports+=("-Wl,--export=$e"); done
     extra=()
     [[ -n "${TAILCALL[$name]:-}" ]] && extra+=(-mtail-call)
 
     # --- Wasm --------------------------------------------------------------
-    cmd=("$CC" "${WASM_FLAGS[@]}" "${extra[@]}" "${exports[@]}" -o "wasm/$name.wasm" "$src"
+    cmd=("$CC" "${WASM_FLAGS[@]}" "${wasm_opt[@]}" "${extra[@]}" "${exports[@]}" -o "wasm/$name.wasm" "$src"
          ${EXTRA_ARGS[$name]:-} ${WASM_EXTRA_ARGS[$name]:-})
     echo "+ ${cmd[*]}"
     "${cmd[@]}"
@@ -115,6 +148,26 @@ for name in "${PROGRAMS[@]}"; do
     dis=$("$OBJDUMP" -d "wasm/$name.wasm")
     n_rci=$(grep -c 'return_call_indirect' <<<"$dis" || true)
     n_ci=$(grep -E '\scall_indirect' <<<"$dis" | grep -vc 'return_call_indirect' || true)
+    n_simd=$(grep -cE "$SIMD_OP" <<<"$dis" || true)
+    if [[ $name == *_simd ]]; then
+        # "function count" per function with SIMD instructions, most first
+        per_fn=$(awk -v op="$SIMD_OP" '/^[0-9a-f]+ <.*>:$/ {fn = substr($2, 2, length($2) - 3)}
+                                       $0 ~ op {n[fn]++}
+                                       END {for (f in n) print f, n[f]}' <<<"$dis" | sort -k2,2nr)
+        echo "  $name: $n_simd SIMD instructions ($(paste -sd, <<<"$per_fn" | sed 's/,/, /g'))"
+        if (( n_simd < SIMD_MIN_V128 )); then
+            echo "build.sh: wasm/$name.wasm has $n_simd SIMD instructions, expected >= $SIMD_MIN_V128" >&2
+            exit 1
+        fi
+        kernel=${SIMD_KERNEL[$name]:-}
+        if [[ -n "$kernel" ]] && ! grep -q "^$kernel " <<<"$per_fn"; then
+            echo "build.sh: wasm/$name.wasm: no SIMD instruction in $kernel, which does the timed work" >&2
+            exit 1
+        fi
+    elif (( n_simd > 0 )); then
+        echo "build.sh: wasm/$name.wasm has $n_simd SIMD instructions, expected none" >&2
+        exit 1
+    fi
     if [[ $name == tailvm ]]; then
         # Without -mtail-call clang drops musttail (with only a warning): the
         # handlers would then recurse with call_indirect and overflow the stack.
@@ -163,7 +216,7 @@ for name in "${PROGRAMS[@]}"; do
     fi
 
     # --- Native ------------------------------------------------------------
-    cmd=("$CC" "${NATIVE_FLAGS[@]}" -o "native/$name" "$src" native_main.c
+    cmd=("$CC" "${NATIVE_FLAGS[@]}" "${native_opt[@]}" -o "native/$name" "$src" native_main.c
          ${EXTRA_ARGS[$name]:-} ${NATIVE_EXTRA_ARGS[$name]:-})
     echo "+ ${cmd[*]}"
     "${cmd[@]}"
@@ -175,14 +228,14 @@ done
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 {
-    echo "# NAME ENTRY CHECKSUM: written by build.sh from the native builds (clang-22 -O2 -ffp-contract=off)"
+    echo "# NAME ENTRY CHECKSUM: written by build.sh from the native builds (clang-22 -O2 -ffp-contract=off; NAME_simd -O3)"
     for name in "${PROGRAMS[@]}"; do
         for e in ${ENTRIES[$name]}; do
             out=$("./native/$name" "$e")
             sum=$(sed -n 1p <<<"$out")
             ns=$(sed -n 2p <<<"$out")
             [[ "$sum" =~ ^-?[0-9]+$ && "$ns" == ns=* ]] || { echo "build.sh: bad output from native/$name $e: $out" >&2; exit 1; }
-            printf '  native %-9s %-10s %21s  %8.3f s\n' "$name" "$e" "$sum" "$(awk -v n="${ns#ns=}" 'BEGIN{print n/1e9}')" >&2
+            printf '  native %-13s %-10s %21s  %8.3f s\n' "$name" "$e" "$sum" "$(awk -v n="${ns#ns=}" 'BEGIN{print n/1e9}')" >&2
             echo "$name $e $sum"
         done
     done
@@ -201,6 +254,15 @@ for e in ${ENTRIES[largevm]}; do
     a=$(awk -v e="$e" '$1=="largevm" && $2==e {print $3}' expected.txt)
     b=$(awk -v e="$e" '$1=="largeswitchvm" && $2==e {print $3}' expected.txt)
     [[ "$a" == "$b" ]] || { echo "build.sh: largevm $e = $a but largeswitchvm $e = $b" >&2; exit 1; }
+done
+# A SIMD build computes what its scalar build does.
+for name in "${PROGRAMS[@]}"; do
+    [[ $name == *_simd ]] || continue
+    for e in ${ENTRIES[$name]}; do
+        a=$(awk -v n="${name%_simd}" -v e="$e" '$1==n && $2==e {print $3}' expected.txt)
+        b=$(awk -v n="$name" -v e="$e" '$1==n && $2==e {print $3}' expected.txt)
+        [[ "$a" == "$b" ]] || { echo "build.sh: ${name%_simd} $e = $a but $name $e = $b" >&2; exit 1; }
+    done
 done
 [[ "$(awk '$1=="fib" {print $3}' expected.txt)" == 39088169 ]] || { echo "build.sh: fib(38) is not 39088169" >&2; exit 1; }
 [[ "$(awk '$1=="wasm3" && $2=="run_fib" {print $3}' expected.txt)" == 9227465 ]] || { echo "build.sh: wasm3's guest fib(35) is not 9227465" >&2; exit 1; }

@@ -58,7 +58,9 @@ impl Case {
     }
 }
 
-/// The entries measured: the VMs' programs one by one, and the other programs whole.
+/// The entries measured: the VMs' programs one by one, and the other programs whole. A
+/// `NAME_simd` (the same source built with 128-bit SIMD) follows its scalar `NAME`, so the two sit
+/// side by side in the tables.
 const MEASURED: &[(&str, &str)] = &[
     ("tailvm", "run_fib"),
     ("tailvm", "run_sieve"),
@@ -66,9 +68,14 @@ const MEASURED: &[(&str, &str)] = &[
     ("switchvm", "run_sieve"),
     ("fib", "run"),
     ("hash", "run"),
+    ("hash_simd", "run"),
     ("matmul", "run"),
+    ("matmul_simd", "run"),
     ("sort", "run"),
     ("nbody", "run"),
+    ("nbody_simd", "run"),
+    ("utf8", "run"),
+    ("utf8_simd", "run"),
     ("wasm3", "run_fib"),
     ("wasm3", "run_sieve"),
     ("largevm", "run_fib"),
