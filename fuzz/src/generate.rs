@@ -20,10 +20,14 @@ pub struct Call {
     pub args: Vec<Value>,
 }
 
-/// The configuration of wasm-smith: WebAssembly 2.0 without SIMD, plus tail calls; no imports
-/// (nothing to stub, and wasmi and kite see the same module); everything exported; small
-/// modules, so that compiling four times per module leaves time to run them.
-fn smith_config(disallow_traps: bool) -> wasm_smith::Config {
+/// The configuration of wasm-smith: WebAssembly 2.0, plus tail calls; no imports (nothing to
+/// stub, and wasmi and kite see the same module); everything exported; small modules, so that
+/// compiling four times per module leaves time to run them.
+///
+/// With `simd`, wasm-smith also canonicalizes every float result's NaNs (scalar and vector):
+/// a `v128` is compared by its bits, since nobody knows which of its lanes are floats, and Wasm
+/// leaves NaN payloads open. Relaxed SIMD stays out: its results may differ by design.
+fn smith_config(disallow_traps: bool, simd: bool) -> wasm_smith::Config {
     wasm_smith::Config {
         // kite's features (kite_frontend::module::features).
         bulk_memory_enabled: true,
@@ -32,8 +36,9 @@ fn smith_config(disallow_traps: bool) -> wasm_smith::Config {
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
         tail_call_enabled: true,
+        simd_enabled: simd,
+        canonicalize_nans: simd,
         // Beyond them.
-        simd_enabled: false,
         relaxed_simd_enabled: false,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
@@ -78,14 +83,24 @@ const INTERESTING_F64: [f64; 8] =
 const ROUNDS: usize = 4;
 
 /// The module of `seed`: wasm-smith's, with its termination check. Half of them have no traps
-/// but its own (wasm-smith's `disallow_traps`), so that calls run deeper before trapping.
+/// but its own (wasm-smith's `disallow_traps`), so that calls run deeper before trapping; half
+/// of them, independently, use SIMD.
 pub fn module(seed: u64) -> Result<Vec<u8>> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut bytes = vec![0u8; rng.usize(1024..16384)];
     rng.fill(&mut bytes);
-    let mut module = wasm_smith::Module::new(smith_config(rng.bool()), &mut Unstructured::new(&bytes))?;
+    let config = smith_config(rng.bool(), rng.bool());
+    let mut module = wasm_smith::Module::new(config, &mut Unstructured::new(&bytes))?;
     module.ensure_termination(FUEL)?;
     Ok(module.to_bytes())
+}
+
+/// Whether a module uses SIMD (a `v128` type or instruction): it fails validation without it.
+pub fn uses_simd(wasm: &[u8]) -> bool {
+    let without = kite_frontend::module::features()
+        - wasmparser::WasmFeatures::SIMD
+        - wasmparser::WasmFeatures::RELAXED_SIMD;
+    wasmparser::Validator::new_with_features(without).validate_all(wasm).is_err()
 }
 
 /// The call plan on the exported functions (name and parameter types, in export order):
@@ -112,6 +127,8 @@ fn argument(rng: &mut fastrand::Rng, ty: ValType) -> Value {
         ValType::I64 => Value::I64(int),
         ValType::F32 => Value::F32((float as f32).to_bits()),
         ValType::F64 => Value::F64(float.to_bits()),
+        // Lanes of every width from the same bits; the interesting ones as two i64 lanes.
+        ValType::V128 => Value::V128(u128::from(int as u64) | (u128::from(rng.u64(..)) << 64)),
         ValType::FuncRef => Value::FuncRef { null: true },
         ValType::ExternRef => Value::ExternRef { null: true },
     }

@@ -140,6 +140,7 @@ fn val_of(value: &Value) -> Val {
         Value::I64(x) => Val::I64(x),
         Value::F32(bits) => Val::F32(bits),
         Value::F64(bits) => Val::F64(bits),
+        Value::V128(bits) => Val::V128(bits.into()),
         Value::FuncRef { .. } => Val::FuncRef(None),
         Value::ExternRef { .. } => Val::ExternRef(None),
     }
@@ -151,6 +152,7 @@ fn value_of(val: &Val) -> Value {
         Val::I64(x) => Value::I64(*x),
         Val::F32(bits) => Value::F32(*bits),
         Val::F64(bits) => Value::F64(*bits),
+        Val::V128(v) => Value::V128(v.as_u128()),
         Val::FuncRef(f) => Value::FuncRef { null: f.is_none() },
         Val::ExternRef(r) => Value::ExternRef { null: r.is_none() },
     }

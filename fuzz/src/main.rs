@@ -71,6 +71,8 @@ struct Totals {
     /// Modules wasmi rejected: wasm-smith's output outside what both engines support.
     rejected: usize,
     compared: usize,
+    /// Modules with a `v128` type or instruction.
+    simd: usize,
     skipped: usize,
     divergences: usize,
     crashes: usize,
@@ -140,9 +142,9 @@ fn main() -> Result<()> {
     let totals = run.totals.lock().expect("totals");
     let [rejected, compiled, instantiated, failed] = totals.mutants;
     eprintln!(
-        "{} calls skipped (stack exhausted), {} modules rejected by wasmi; mutants: {rejected} rejected, \
-         {compiled} compiled, {instantiated} instantiated, {failed} failed to instantiate",
-        totals.skipped, totals.rejected
+        "{} modules with SIMD, {} calls skipped (stack exhausted), {} modules rejected by wasmi; mutants: \
+         {rejected} rejected, {compiled} compiled, {instantiated} instantiated, {failed} failed to instantiate",
+        totals.simd, totals.skipped, totals.rejected
     );
     println!("{}", totals.summary());
     let _ = std::fs::remove_file(run.out.join("in-flight.wasm"));
@@ -163,7 +165,11 @@ fn fuzz_module(
     mutants: usize,
 ) -> Result<()> {
     let verbose = mutants == 0 && run.verbose;
-    run.totals.lock().expect("totals").modules += 1;
+    {
+        let mut totals = run.totals.lock().expect("totals");
+        totals.modules += 1;
+        totals.simd += usize::from(generate::uses_simd(wasm));
+    }
     let module = match oracle.compile(wasm) {
         Ok(module) => module,
         Err(error) => {

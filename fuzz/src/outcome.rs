@@ -2,7 +2,8 @@
 //! state exported after each call, and when two of them count as the same.
 //!
 //! Floats are compared by bits except that any NaN equals any NaN (Wasm leaves NaN payloads
-//! nondeterministic), references by null-ness only (their identities are engine-private).
+//! nondeterministic), references by null-ness only (their identities are engine-private),
+//! `v128`s by bits (modules with SIMD canonicalize their NaNs, see `generate`).
 
 use kite_runtime::TrapKind;
 
@@ -14,6 +15,7 @@ pub enum Value {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     FuncRef { null: bool },
     ExternRef { null: bool },
 }

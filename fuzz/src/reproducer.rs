@@ -95,6 +95,7 @@ fn argument(value: &Value) -> String {
             format!("(f32.const {})", float(f64::from(f32::from_bits(bits)), u64::from(bits), 23))
         }
         Value::F64(bits) => format!("(f64.const {})", float(f64::from_bits(bits), bits, 52)),
+        Value::V128(bits) => format!("(v128.const i64x2 0x{:x} 0x{:x})", bits as u64, (bits >> 64) as u64),
         Value::FuncRef { .. } => "(ref.null func)".to_string(),
         Value::ExternRef { .. } => "(ref.null extern)".to_string(),
     }
