@@ -20,9 +20,10 @@ pub struct Call {
     pub args: Vec<Value>,
 }
 
-/// The configuration of wasm-smith: WebAssembly 2.0, plus tail calls; no imports (nothing to
-/// stub, and wasmi and kite see the same module); everything exported; small modules, so that
-/// compiling four times per module leaves time to run them.
+/// The configuration of wasm-smith: WebAssembly 2.0, plus tail calls, multi-memory (up to two
+/// memories) and extended constants; no imports (nothing to stub, and wasmi and kite see the
+/// same module); everything exported; small modules, so that compiling four times per module
+/// leaves time to run them.
 ///
 /// With `simd`, wasm-smith also canonicalizes every float result's NaNs (scalar and vector):
 /// a `v128` is compared by its bits, since nobody knows which of its lanes are floats, and Wasm
@@ -36,6 +37,7 @@ fn smith_config(disallow_traps: bool, simd: bool) -> wasm_smith::Config {
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
         tail_call_enabled: true,
+        extended_const_enabled: true,
         simd_enabled: simd,
         canonicalize_nans: simd,
         // Beyond them.
@@ -47,9 +49,8 @@ fn smith_config(disallow_traps: bool, simd: bool) -> wasm_smith::Config {
         memory64_enabled: false,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
         custom_descriptors_enabled: false,
-        max_memories: 1,
+        max_memories: 2,
         max_tables: 2,
         // What to run and compare.
         max_imports: 0,

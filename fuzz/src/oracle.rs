@@ -19,8 +19,8 @@ impl Oracle {
         let mut config = wasmi::Config::default();
         config
             .wasm_tail_call(true)
-            .wasm_extended_const(false)
-            .wasm_multi_memory(false)
+            .wasm_extended_const(true)
+            .wasm_multi_memory(true)
             .wasm_memory64(false)
             .wasm_custom_page_sizes(false)
             .wasm_wide_arithmetic(false)

@@ -231,3 +231,24 @@ fn damaged_recompiled_groups_are_dropped() {
         assert!(groups.exists(), "and saves its recompiled group");
     }
 }
+
+#[test]
+fn a_cache_entry_never_admits_a_module_its_config_rejects() {
+    // Compiled and cached with multi-memory on, then looked up with it off: the entry is not
+    // the config's (the features are part of the key), and the module is rejected.
+    let dir = temp_dir("features");
+    let two_memories = r#"(module (memory 1) (memory 1))"#;
+    let engine = Engine::new(&config(Some(&dir))).unwrap();
+    Module::new(&engine, two_memories).unwrap();
+    entry(&dir);
+    let mut narrower = config(Some(&dir));
+    narrower.wasm_multi_memory(false);
+    let engine = Engine::new(&narrower).unwrap();
+    let error = Module::new(&engine, two_memories).expect_err("rejected");
+    assert!(error.to_string().contains("multiple memories"), "{error}");
+    // A saved module carries its features the same way.
+    let bytes = Module::new(&Engine::new(&config(None)).unwrap(), two_memories).unwrap().serialize().unwrap();
+    // SAFETY: bytes from `serialize` just above.
+    let error = unsafe { Module::deserialize(&engine, &bytes) }.expect_err("rejected");
+    assert!(error.to_string().contains("Wasm features the engine has off: multi_memory"), "{error}");
+}

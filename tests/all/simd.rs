@@ -1,6 +1,7 @@
 //! `v128` through the embedding API, under every convention: arguments and results of calls
 //! from the host (untyped and typed), host functions that take and return vectors, and globals
-//! made by the host and read by Wasm. The spec scripts cover the instructions themselves.
+//! made by the host and read by Wasm; and the `Config` knobs that turn features off. The spec
+//! scripts cover the instructions themselves.
 
 use kite_runtime::{Config, Engine, FuncType, Global, GlobalType, Linker, Module, Store, V128, Val, ValType};
 
@@ -81,4 +82,21 @@ fn v128_crosses_the_embedding_api_under_every_convention() {
     for convention in kite_runtime::conventions() {
         run_under(convention);
     }
+}
+
+#[test]
+fn simd_and_multi_memory_can_be_turned_off() {
+    let simd = r#"(module (func (export "f") (result v128) (v128.const i32x4 1 2 3 4)))"#;
+    let two_memories = r#"(module (memory 1) (memory 1))"#;
+    let mut config = Config::new();
+    config.wasm_simd(false).wasm_multi_memory(false);
+    let engine = Engine::new(&config).unwrap();
+    let error = Module::new(&engine, simd).expect_err("SIMD is off");
+    assert!(error.to_string().contains("SIMD"), "{error}");
+    let error = Module::new(&engine, two_memories).expect_err("multi-memory is off");
+    assert!(error.to_string().contains("multiple memories"), "{error}");
+    // The same modules compile under the default config.
+    let engine = Engine::default();
+    Module::new(&engine, simd).unwrap();
+    Module::new(&engine, two_memories).unwrap();
 }

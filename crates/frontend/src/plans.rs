@@ -329,7 +329,7 @@ mod tests {
 
     fn plans_of(wat: &str) -> (ModuleInfo, TypePlans) {
         let bytes = wat::parse_str(wat).unwrap();
-        let parsed = crate::module::parse(&bytes).unwrap();
+        let parsed = crate::module::parse(&bytes, crate::module::features()).unwrap();
         let facts = ModuleFacts::gather(&parsed.info, &parsed.bodies);
         let plans = TypePlans::find(&parsed.info, &facts, &parsed.bodies);
         (parsed.info, plans)

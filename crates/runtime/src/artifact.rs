@@ -162,6 +162,16 @@ fn check_settings(saved: &CodeSettings, expected: &CodeSettings) -> Result<()> {
             checks(expected.interrupts)
         );
     }
+    // As Wasmtime does: a module validated under features the engine has off may use them.
+    // Fewer features are fine: what validates under them validates under more.
+    let missing = saved.features & !expected.features;
+    if missing != 0 {
+        let names: Vec<String> = wasmparser::WasmFeatures::from_bits_truncate(missing)
+            .iter_names()
+            .map(|(name, _)| name.to_lowercase())
+            .collect();
+        bail!("module compiled with Wasm features the engine has off: {}", names.join(", "));
+    }
     // Code that leaves a CPU feature unused runs where the feature is present, as a module
     // compiled with `--target aarch64` elsewhere does on an AArch64 host with more features.
     let usable = |flag: &&String| {

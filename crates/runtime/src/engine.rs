@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use wasmparser::WasmFeatures;
 
 /// Engine settings, in the spirit of `wasmtime::Config`.
 #[derive(Clone, Debug)]
@@ -31,6 +32,7 @@ pub struct Config {
     pub(crate) profiler: ProfilingStrategy,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) cache_max_size: u64,
+    pub(crate) features: WasmFeatures,
 }
 
 /// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
@@ -54,6 +56,7 @@ impl Default for Config {
             profiler: ProfilingStrategy::None,
             cache_dir: None,
             cache_max_size: DEFAULT_CACHE_MAX_SIZE,
+            features: kite_frontend::module::features(),
         }
     }
 }
@@ -147,6 +150,36 @@ impl Config {
         self
     }
 
+    /// Whether modules may use 128-bit SIMD (on by default, as in WebAssembly 2.0).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::SIMD, enable);
+        self
+    }
+
+    /// Whether modules may use relaxed SIMD (on by default).
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::RELAXED_SIMD, enable);
+        self
+    }
+
+    /// Whether modules may declare and import several memories (on by default).
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::MULTI_MEMORY, enable);
+        self
+    }
+
+    /// Whether constant expressions may add, subtract and multiply (on by default).
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::EXTENDED_CONST, enable);
+        self
+    }
+
+    /// Whether modules may make tail calls (on by default).
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::TAIL_CALL, enable);
+        self
+    }
+
     /// The frontend's options for compiling under this config for `target`.
     pub fn compile_options_for(&self, target: Target) -> CompileOptions {
         self.compile_options(target, false)
@@ -161,6 +194,7 @@ impl Config {
             parallel: self.parallel_compilation,
             tier_up: self.tier_up_after.is_some() && self.convention.fuses(),
             interrupts: self.interrupts,
+            features: self.features,
         }
     }
 }
