@@ -130,7 +130,7 @@ fn argument(rng: &mut fastrand::Rng, ty: ValType) -> Value {
         ValType::F64 => Value::F64(float.to_bits()),
         // Lanes of every width from the same bits; the interesting ones as two i64 lanes.
         ValType::V128 => Value::V128(u128::from(int as u64) | (u128::from(rng.u64(..)) << 64)),
-        ValType::FuncRef => Value::FuncRef { null: true },
-        ValType::ExternRef => Value::ExternRef { null: true },
+        ValType::Ref(r) if r.heap.is_func() => Value::FuncRef { null: true },
+        ValType::Ref(_) => Value::ExternRef { null: true },
     }
 }

@@ -95,8 +95,8 @@ fn ty_of(ty: &ValType) -> kite_runtime::ValType {
         ValType::I64 => kite_runtime::ValType::I64,
         ValType::F32 => kite_runtime::ValType::F32,
         ValType::F64 => kite_runtime::ValType::F64,
-        ValType::FuncRef => kite_runtime::ValType::FuncRef,
-        ValType::ExternRef => kite_runtime::ValType::ExternRef,
+        ValType::FuncRef => kite_runtime::ValType::FUNCREF,
+        ValType::ExternRef => kite_runtime::ValType::EXTERNREF,
         ValType::V128 => kite_runtime::ValType::V128,
     }
 }

@@ -209,7 +209,7 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
                 .with_context(|| format!("invalid v128 argument `{text}` (expected e.g. `i32x4 1 2 3 4`)"))?
                 .into(),
         ),
-        ValType::FuncRef | ValType::ExternRef => bail!("cannot pass a {ty} from the command line"),
+        ValType::Ref(_) => bail!("cannot pass a {ty} from the command line"),
     })
 }
 

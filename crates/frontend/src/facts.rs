@@ -13,6 +13,9 @@
 //!   arrays live inside the `VMContext`, so a dispatch is one load at a fixed offset from it;
 //!   tables larger than [`MAX_STATIC_TABLE_ELEMENTS`] are not static, to keep it small.
 //!
+//! A module that declares subtypes has no static tables: a call through a type may reach
+//! functions of its subtypes, which arrays filled by exact type would send to a trap.
+//!
 //! A body that fails to parse just stops its scan: validation reports it properly later.
 
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
@@ -56,7 +59,7 @@ impl ModuleFacts {
             while !reader.eof() {
                 let Ok(op) = reader.read() else { break };
                 let written = match op {
-                    O::Call { .. } => {
+                    O::Call { .. } | O::CallRef { .. } => {
                         calls = true;
                         None
                     }
@@ -87,10 +90,14 @@ impl ModuleFacts {
             [ConstOp::RefFunc(f)] => *f >= info.num_imported_funcs,
             _ => false,
         };
+        // With subtyping, a call through a type may reach functions of other types: the
+        // dispatch arrays, filled by exact type, would trap on them.
+        let subtyping = info.has_subtyping();
         let static_tables: Vec<bool> = (0..info.tables.len())
             .map(|t| {
                 let defined = t.checked_sub(info.num_imported_tables as usize);
-                immutable_tables[t]
+                !subtyping
+                    && immutable_tables[t]
                     && info.tables[t].limits.min <= MAX_STATIC_TABLE_ELEMENTS
                     && defined.is_some_and(|d| own(&info.table_inits[d]))
                     && info.elements.iter().all(|segment| match &segment.mode {

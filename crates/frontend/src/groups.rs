@@ -93,10 +93,12 @@ impl TailGroups {
                     }
                     O::ReturnCallIndirect { type_index, table_index } => {
                         let Some(Some(entries)) = table_contents.get(table_index as usize) else { continue };
-                        let Some(ty) = info.types.get(type_index as usize) else { continue };
+                        let Some(&want) = info.canonical.get(type_index as usize) else { continue };
                         let mut any = false;
                         for callee in entries.iter().flatten() {
-                            if *callee >= first && info.func_type(*callee) == ty {
+                            if *callee >= first
+                                && info.canonical[info.funcs[*callee as usize] as usize] == want
+                            {
                                 let callee = (*callee - first) as usize;
                                 links.union(i, callee);
                                 linked[callee] = true;

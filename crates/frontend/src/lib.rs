@@ -39,4 +39,7 @@ pub use isa::{IsaOptions, Target};
 pub use module::{ConstExpr, ConstOp, EntityIndex, ModuleInfo, SegmentMode};
 pub use translate::interrupts::Interrupts;
 pub use trap::TrapKind;
-pub use types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+pub use types::{
+    CompositeType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, SubType, TableType,
+    TypeIndex, ValType,
+};

@@ -5,7 +5,10 @@
 //! they are translated, by the [`FuncToValidate`] handed out with each body.
 
 use crate::error::{CompileError, Result};
-use crate::types::{FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use crate::types::{
+    CompositeType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, SubType, TableType,
+    TypeIndex, ValType, canonical_group,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasmparser::{
@@ -14,10 +17,12 @@ use wasmparser::{
 };
 
 /// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), and of 3.0 tail calls,
-/// relaxed SIMD, multi-memory and extended constant expressions.
+/// typed function references, relaxed SIMD, multi-memory and extended constant expressions.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::GC
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXTENDED_CONST
@@ -86,7 +91,13 @@ pub struct DataSegment {
 /// Everything about a module but its code. Index spaces put imports first, as Wasm does.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModuleInfo {
-    pub types: Vec<FuncType>,
+    /// The type section's definitions, recursion groups one after another.
+    pub types: Vec<SubType>,
+    /// Where each recursion group starts in `types`.
+    pub rec_groups: Vec<u32>,
+    /// Per type index, the first index of a type equal to it (iso-recursively): two indices
+    /// name the same type exactly when their canonical indices are equal.
+    pub canonical: Vec<u32>,
     /// The type index of every function, imported ones first.
     pub funcs: Vec<u32>,
     pub tables: Vec<TableType>,
@@ -114,8 +125,36 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// The function type of function `func`.
     pub fn func_type(&self, func: u32) -> &FuncType {
-        &self.types[self.funcs[func as usize] as usize]
+        self.types[self.funcs[func as usize] as usize].func()
+    }
+
+    /// The function type defined at type index `index`.
+    pub fn func_type_at(&self, index: u32) -> &FuncType {
+        self.types[index as usize].func()
+    }
+
+    /// Whether type `sub` is type `sup` or one of its declared subtypes.
+    pub fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        let target = self.canonical[sup as usize];
+        let mut at = Some(sub);
+        while let Some(index) = at {
+            if self.canonical[index as usize] == target {
+                return true;
+            }
+            at = match self.types[index as usize].supertype {
+                Some(TypeIndex::Module(parent)) => Some(parent),
+                _ => None,
+            };
+        }
+        false
+    }
+
+    /// Whether any type declares a supertype or leaves itself open to subtypes: then a call
+    /// through a type may reach functions of other types.
+    pub fn has_subtyping(&self) -> bool {
+        self.types.iter().any(|t| t.supertype.is_some() || !t.is_final)
     }
 
     pub fn is_imported_func(&self, func: u32) -> bool {
@@ -197,14 +236,31 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
     }
     info.escaping_funcs.resize(info.funcs.len(), false);
     mark_escaping(&mut info);
+    info.canonical = canonical_indices(&info.types, &info.rec_groups);
     Ok(ParsedModule { info, bodies })
 }
 
 fn read_payload(info: &mut ModuleInfo, payload: &Payload<'_>) -> Result<()> {
     match payload {
         Payload::TypeSection(reader) => {
-            for group in reader.clone().into_iter_err_on_gc_types() {
-                info.types.push(func_type(&group?)?);
+            for group in reader.clone() {
+                let group = group?;
+                info.rec_groups.push(info.types.len() as u32);
+                for ty in group.types() {
+                    let supertype = ty.supertype_idx.map(|i| {
+                        i.as_module_index().map(TypeIndex::Module).ok_or_else(|| {
+                            CompileError::Unsupported("a supertype outside the module's types".into())
+                        })
+                    });
+                    let wasmparser::CompositeInnerType::Func(func) = &ty.composite_type.inner else {
+                        return Err(CompileError::Unsupported("GC struct and array types".into()));
+                    };
+                    info.types.push(SubType {
+                        is_final: ty.is_final,
+                        supertype: supertype.transpose()?,
+                        composite: CompositeType::Func(func_type(func)?),
+                    });
+                }
             }
         }
         Payload::ImportSection(reader) => {
@@ -343,13 +399,37 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
 }
 
 fn ref_type(ty: wasmparser::RefType) -> Result<ValType> {
-    if ty == wasmparser::RefType::FUNCREF {
-        Ok(ValType::FuncRef)
-    } else if ty == wasmparser::RefType::EXTERNREF {
-        Ok(ValType::ExternRef)
-    } else {
-        Err(CompileError::Unsupported(format!("reference type {ty}")))
+    use wasmparser::AbstractHeapType as A;
+    let heap = match ty.heap_type() {
+        wasmparser::HeapType::Abstract { shared: false, ty: A::Func } => HeapType::Func,
+        wasmparser::HeapType::Abstract { shared: false, ty: A::Extern } => HeapType::Extern,
+        wasmparser::HeapType::Abstract { shared: false, ty: A::NoFunc } => HeapType::NoFunc,
+        wasmparser::HeapType::Abstract { shared: false, ty: A::NoExtern } => HeapType::NoExtern,
+        wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
+            Some(i) => HeapType::Concrete(TypeIndex::Module(i)),
+            None => return Err(CompileError::Unsupported(format!("reference type {ty}"))),
+        },
+        _ => return Err(CompileError::Unsupported(format!("reference type {ty}"))),
+    };
+    Ok(ValType::Ref(RefType { nullable: ty.is_nullable(), heap }))
+}
+
+/// Per type index, the first index of a type equal to it: recursion groups are equal when
+/// their [`canonical_group`] keys are, which name types outside the group by their canonical
+/// indices (earlier groups, already resolved).
+fn canonical_indices(types: &[SubType], rec_groups: &[u32]) -> Vec<u32> {
+    let mut canonical: Vec<u32> = Vec::with_capacity(types.len());
+    let mut seen: HashMap<Vec<SubType>, u32> = HashMap::new();
+    for (g, &start) in rec_groups.iter().enumerate() {
+        let end = rec_groups.get(g + 1).copied().unwrap_or(types.len() as u32);
+        let group = &types[start as usize..end as usize];
+        let key = canonical_group(group, start, |i| {
+            TypeIndex::Module(canonical.get(i as usize).copied().unwrap_or(i))
+        });
+        let first = *seen.entry(key).or_insert(start);
+        canonical.extend(first..first + (end - start));
     }
+    canonical
 }
 
 fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
@@ -378,7 +458,7 @@ fn element_segment(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
                 .into_iter()
                 .map(|f| Ok(ConstExpr(vec![ConstOp::RefFunc(f?)])))
                 .collect::<Result<_>>()?;
-            (ValType::FuncRef, items)
+            (ValType::FUNCREF, items)
         }
         wasmparser::ElementItems::Expressions(ty, exprs) => {
             let items = exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<_>>()?;

@@ -21,9 +21,10 @@
 //! A type never leaves the module when no function of it is imported, exported, the start
 //! function, in an element segment other than an active one of a static table (see `facts`),
 //! named by `ref.func`, or in a global's initializer; no indirect call of the type goes through a
-//! table that is not static (it could reach a function of another module); and no `table.get`
-//! reads a static table (the funcref could be stored where others reach it). Types that leave
-//! the module, and a group function's own type, get no plan: the convention's default.
+//! table that is not static (it could reach a function of another module), and no `call_ref`
+//! of it is made; and no `table.get` reads a static table (the funcref could be stored where
+//! others reach it). Types that leave the module, and a group function's own type, get no plan:
+//! the convention's default. A module that declares subtypes gets no plans at all.
 
 use crate::facts::ModuleFacts;
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
@@ -61,6 +62,10 @@ impl TypePlans {
     }
 
     pub fn find(info: &ModuleInfo, facts: &ModuleFacts, bodies: &[FunctionInput<'_>]) -> TypePlans {
+        if info.has_subtyping() {
+            // A call through a type may reach functions of its subtypes, whose plans differ.
+            return TypePlans::default();
+        }
         let static_table = |t: u32| facts.static_tables.get(t as usize) == Some(&true);
         // The types of functions reachable from outside the module.
         let mut leaves: HashSet<&FuncType> = HashSet::new();
@@ -105,7 +110,9 @@ impl TypePlans {
                     O::ReturnCall { function_index } => {
                         info.funcs.get(function_index as usize).map(|_| info.func_type(function_index))
                     }
-                    O::ReturnCallIndirect { type_index, .. } => info.types.get(type_index as usize),
+                    O::ReturnCallIndirect { type_index, .. } | O::ReturnCallRef { type_index } => {
+                        info.types.get(type_index as usize).map(|t| t.func())
+                    }
                     _ => None,
                 };
                 if let Some(callee) = callee {
@@ -119,7 +126,11 @@ impl TypePlans {
                     | O::ReturnCallIndirect { type_index, table_index }
                         if !static_table(table_index) =>
                     {
-                        leaves.extend(info.types.get(type_index as usize));
+                        leaves.extend(info.types.get(type_index as usize).map(|t| t.func()));
+                    }
+                    // A function reference may come from anywhere, another module included.
+                    O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
+                        leaves.extend(info.types.get(type_index as usize).map(|t| t.func()));
                     }
                     O::TableGet { table } if static_table(table) => return TypePlans::default(),
                     _ => {}
@@ -135,10 +146,12 @@ impl TypePlans {
         }
 
         leaves.extend(
-            reachable.into_iter().filter_map(|f| info.types.get(*info.funcs.get(f as usize)? as usize)),
+            reachable
+                .into_iter()
+                .filter_map(|f| Some(info.types.get(*info.funcs.get(f as usize)? as usize)?.func())),
         );
         let mut plans = HashMap::new();
-        for ty in info.types.iter().filter(|ty| !leaves.contains(*ty)) {
+        for ty in info.types.iter().map(|t| t.func()).filter(|ty| !leaves.contains(*ty)) {
             let hot = users.get(ty).map(|counts| {
                 let n = functions[ty];
                 counts.iter().map(|c| 2 * c >= n).collect::<Vec<bool>>()
@@ -393,7 +406,7 @@ mod tests {
             )
         };
         let (info, plans) = plans_of(&module(""));
-        assert!(plans.plan(&info.types[0]).is_some(), "the control case is planned");
+        assert!(plans.plan(info.func_type_at(0)).is_some(), "the control case is planned");
         for extra in [
             r#"(export "a" (func $a))"#,
             r#"(import "env" "f" (func (type $h)))"#,
@@ -404,7 +417,7 @@ mod tests {
             r#"(func (result funcref) (table.get $t (i32.const 0)))"#,
         ] {
             let (info, plans) = plans_of(&module(extra));
-            let ty = &info.types[0];
+            let ty = info.func_type_at(0);
             assert!(plans.plan(ty).is_none(), "planned despite {extra}");
         }
     }
@@ -421,10 +434,10 @@ mod tests {
                 (func $tailed (type $tailed) (call $leaf (i32.const 2)))
                 (func (export "run") (result i32) (call $tailer (i64.const 0))))"#,
         );
-        let ordinary = |t: usize| plans.plan(&info.types[t]).map(|p| p.ordinary);
+        let ordinary = |t: usize| plans.plan(info.func_type_at(t as u32)).map(|p| p.ordinary);
         assert_eq!(ordinary(0), Some(true));
         assert_eq!(ordinary(1), Some(false), "makes a tail call");
         assert_eq!(ordinary(2), Some(false), "is tail-called");
-        assert_eq!(plans.plan(&info.types[0]).unwrap().hot, None, "one integer parameter");
+        assert_eq!(plans.plan(info.func_type_at(0)).unwrap().hot, None, "one integer parameter");
     }
 }

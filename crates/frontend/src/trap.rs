@@ -23,7 +23,10 @@ pub enum TrapKind {
     BadSignature,
     /// `table.get/set/fill/copy/init` or an element segment out of bounds.
     TableOutOfBounds,
+    /// `ref.as_non_null` of null.
     NullReference,
+    /// `call_ref` or `return_call_ref` of null.
+    NullFunctionReference,
     /// A host function returned an error; the runtime keeps the error itself.
     HostError,
     /// The store's fuel ran out (`Config::consume_fuel`).
@@ -33,7 +36,7 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::IntegerOverflow,
@@ -45,6 +48,7 @@ impl TrapKind {
         TrapKind::BadSignature,
         TrapKind::TableOutOfBounds,
         TrapKind::NullReference,
+        TrapKind::NullFunctionReference,
         TrapKind::HostError,
         TrapKind::OutOfFuel,
         TrapKind::Interrupt,
@@ -66,6 +70,7 @@ impl TrapKind {
             TrapKind::HostError => TrapCode::unwrap_user(7),
             TrapKind::OutOfFuel => TrapCode::unwrap_user(8),
             TrapKind::Interrupt => TrapCode::unwrap_user(9),
+            TrapKind::NullFunctionReference => TrapCode::unwrap_user(10),
         }
     }
 
@@ -87,6 +92,7 @@ impl TrapKind {
             TrapKind::BadSignature => "indirect call type mismatch",
             TrapKind::TableOutOfBounds => "out of bounds table access",
             TrapKind::NullReference => "null reference",
+            TrapKind::NullFunctionReference => "null function reference",
             TrapKind::HostError => "host function error",
             TrapKind::OutOfFuel => "all fuel consumed",
             TrapKind::Interrupt => "interrupted",

@@ -216,10 +216,12 @@ pub enum Builtin {
     ElemDrop,
     /// `(group)`: recompiles fused group `group` from its profile (see `group`).
     TierUp,
+    /// `(actual type id, expected type id) -> 1 if actual is expected or a subtype of it, else 0`
+    IsSubtype,
 }
 
 impl Builtin {
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     pub const ALL: [Builtin; Builtin::COUNT] = [
         Builtin::MemoryGrow,
         Builtin::MemoryFill,
@@ -232,6 +234,7 @@ impl Builtin {
         Builtin::TableInit,
         Builtin::ElemDrop,
         Builtin::TierUp,
+        Builtin::IsSubtype,
     ];
 
     pub fn index(self) -> usize {
@@ -249,6 +252,7 @@ impl Builtin {
             Builtin::TableGrow => &[I32, I64, I32],
             Builtin::TableFill => &[I32, I32, I64, I32],
             Builtin::TableCopy | Builtin::TableInit => &[I32, I32, I32, I32, I32],
+            Builtin::IsSubtype => &[I32, I32],
         }
     }
 

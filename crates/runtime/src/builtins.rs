@@ -20,6 +20,7 @@ pub struct Builtins {
     table_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
     elem_drop: unsafe extern "C" fn(*mut u8, u32),
     tier_up: unsafe extern "C" fn(*mut u8, u32),
+    is_subtype: unsafe extern "C" fn(*mut u8, u32, u32) -> u32,
 }
 
 pub static BUILTINS: Builtins = Builtins {
@@ -34,6 +35,7 @@ pub static BUILTINS: Builtins = Builtins {
     table_init,
     elem_drop,
     tier_up: crate::tiering::tier_up_builtin,
+    is_subtype,
 };
 
 const OK: u32 = 0;
@@ -206,6 +208,13 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
     unsafe { InstanceData::from_vmctx(vmctx) }.elements[segment as usize] = Vec::new();
 }
 
+/// The slow path of `call_indirect`'s signature check, for expected types open to subtypes.
+unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    // SAFETY: as above.
+    let store = unsafe { InstanceData::from_vmctx(vmctx).store() };
+    u32::from(store.engine.is_subtype(actual, expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +235,7 @@ mod tests {
             (Builtin::TableInit, offset_of!(Builtins, table_init)),
             (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
             (Builtin::TierUp, offset_of!(Builtins, tier_up)),
+            (Builtin::IsSubtype, offset_of!(Builtins, is_subtype)),
         ];
         assert_eq!(offsets.len(), Builtin::COUNT);
         for (builtin, offset) in offsets {

@@ -8,9 +8,10 @@ use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
+use kite_frontend::types::canonical_group;
 use kite_frontend::{
-    CodeSettings, CompileOptions, Convention, FuncType, Interrupts, IsaOptions, OwnedTargetIsa, Target,
-    trampoline,
+    CodeSettings, CompileOptions, Convention, FuncType, Interrupts, IsaOptions, ModuleInfo, OwnedTargetIsa,
+    SubType, Target, TypeIndex, ValType, trampoline,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -174,6 +175,13 @@ impl Config {
         self
     }
 
+    /// Whether modules may use typed function references (`call_ref`, `(ref $t)`, ...; on by
+    /// default).
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::FUNCTION_REFERENCES, enable);
+        self
+    }
+
     /// Whether modules may make tail calls (on by default).
     pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::TAIL_CALL, enable);
@@ -211,10 +219,40 @@ unsafe impl Send for Trampolines {}
 // SAFETY: as above.
 unsafe impl Sync for Trampolines {}
 
+/// Engine-wide type ids. Types are registered a recursion group at a time: groups with equal
+/// `canonical_group` keys (types outside the group named by their engine ids) are the same
+/// types, iso-recursively, and share ids. So equal types have equal ids across modules, and a
+/// signature check is one compare.
 #[derive(Default)]
 struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
+    /// Each group's key, and the id of its first type.
+    groups: HashMap<Vec<SubType>, u32>,
+    /// Per id, its definition with every index an engine id.
+    types: Vec<SubType>,
+}
+
+impl TypeRegistry {
+    /// The id of the first type of the group with this key, registered if it is new.
+    fn register_group(&mut self, key: Vec<SubType>) -> u32 {
+        if let Some(first) = self.groups.get(&key) {
+            return *first;
+        }
+        let first = self.types.len() as u32;
+        for ty in &key {
+            self.types.push(ty.map_index(&mut |index| match index {
+                TypeIndex::RecGroup(i) => TypeIndex::Engine(first + i),
+                other => other,
+            }));
+        }
+        self.groups.insert(key, first);
+        first
+    }
+}
+
+/// The key of a module's recursion group `group` (module indices `start..`), naming earlier
+/// types by their ids in `ids`.
+fn group_key(group: &[SubType], start: u32, ids: &[u32]) -> Vec<SubType> {
+    canonical_group(group, start, |i| TypeIndex::Engine(ids[i as usize]))
 }
 
 struct EngineInner {
@@ -309,22 +347,56 @@ impl Engine {
         std::mem::take(&mut *self.0.warnings.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
-    /// The engine-wide id of a function type; equal types get equal ids.
+    /// The engine-wide id of a function type given by the embedder (a final type with no
+    /// supertype, alone in its group); equal types get equal ids.
     pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
-        if let Some(id) = self.0.types.read().expect("types").ids.get(ty) {
+        let key = vec![SubType::plain(ty.clone())];
+        if let Some(id) = self.0.types.read().expect("types").groups.get(&key) {
             return *id;
         }
-        let mut types = self.0.types.write().expect("types");
-        let next = types.types.len() as u32;
-        let id = *types.ids.entry(ty.clone()).or_insert(next);
-        if id == next {
-            types.types.push(ty.clone());
-        }
-        id
+        self.0.types.write().expect("types").register_group(key)
     }
 
+    /// The engine-wide id of each of a module's types.
+    pub(crate) fn register_types(&self, info: &ModuleInfo) -> Vec<u32> {
+        let mut ids: Vec<u32> = Vec::with_capacity(info.types.len());
+        let mut registry = self.0.types.write().expect("types");
+        for (g, &start) in info.rec_groups.iter().enumerate() {
+            let end = info.rec_groups.get(g + 1).copied().unwrap_or(info.types.len() as u32);
+            let key = group_key(&info.types[start as usize..end as usize], start, &ids);
+            let first = registry.register_group(key);
+            ids.extend(first..first + (end - start));
+        }
+        ids
+    }
+
+    /// The function type with id `id`, its references naming engine ids.
     pub(crate) fn func_type(&self, id: u32) -> FuncType {
-        self.0.types.read().expect("types").types[id as usize].clone()
+        self.0.types.read().expect("types").types[id as usize].func().clone()
+    }
+
+    /// Whether type `sub` is type `sup` or one of its declared subtypes.
+    pub(crate) fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        let registry = self.0.types.read().expect("types");
+        let mut at = Some(sub);
+        while let Some(id) = at {
+            if id == sup {
+                return true;
+            }
+            at = match registry.types[id as usize].supertype {
+                Some(TypeIndex::Engine(parent)) => Some(parent),
+                _ => None,
+            };
+        }
+        false
+    }
+
+    /// Whether a value of type `sub` is a value of type `sup` (both naming engine ids).
+    pub(crate) fn val_is_subtype(&self, sub: ValType, sup: ValType) -> bool {
+        sub.is_subtype_of(sup, &|a, b| match (a, b) {
+            (TypeIndex::Engine(a), TypeIndex::Engine(b)) => self.is_subtype(a, b),
+            _ => false,
+        })
     }
 
     pub(crate) fn trampolines(&self, ty: &FuncType) -> Result<Arc<Trampolines>> {

@@ -135,8 +135,8 @@ pub struct Table(pub(crate) usize);
 
 impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        check_ref(ty.element, &init)?;
         let store = store.opaque();
+        check_ref(store, ty.element, &init)?;
         store.table_may_start(ty)?;
         let table = TableData::new(ty, init.to_raw_ref(), store.engine.config().max_table_elements)?;
         store.tables.push(Box::new(table));
@@ -158,13 +158,16 @@ impl Table {
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
-        let table = &mut store.opaque().tables[self.0];
-        check_ref(table.ty.element, &value)?;
-        table.set(index, value.to_raw_ref()).ok_or_else(|| anyhow!("out of bounds table access"))
+        let store = store.opaque();
+        check_ref(store, store.tables[self.0].ty.element, &value)?;
+        store.tables[self.0]
+            .set(index, value.to_raw_ref())
+            .ok_or_else(|| anyhow!("out of bounds table access"))
     }
 
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        check_ref(store.opaque().tables[self.0].ty.element, &init)?;
+        let opaque = store.opaque();
+        check_ref(opaque, opaque.tables[self.0].ty.element, &init)?;
         store
             .opaque()
             .grow_table(self.0, delta, init.to_raw_ref())
@@ -172,8 +175,8 @@ impl Table {
     }
 }
 
-fn check_ref(want: kite_frontend::ValType, value: &Val) -> Result<()> {
-    if value.ty() != want {
+fn check_ref(store: &crate::store::StoreOpaque, want: kite_frontend::ValType, value: &Val) -> Result<()> {
+    if !value.matches(store, want) {
         bail!("expected a {want}, got a {}", value.ty());
     }
     Ok(())
@@ -188,10 +191,10 @@ pub struct Global {
 
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
-        if value.ty() != ty.content {
+        let store = store.opaque();
+        if !value.matches(store, ty.content) {
             bail!("global of type {} initialized with a {}", ty.content, value.ty());
         }
-        let store = store.opaque();
         let mut cell = Box::new(value.to_raw());
         let ptr = NonNull::from(&mut *cell);
         store.globals.push(cell);
@@ -207,11 +210,11 @@ impl Global {
         unsafe { Val::from_raw(*self.ptr.as_ptr(), self.ty.content) }
     }
 
-    pub fn set(&self, _store: impl AsContextMut, value: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
         if !self.ty.mutable {
             bail!("global is immutable");
         }
-        if value.ty() != self.ty.content {
+        if !value.matches(store.opaque(), self.ty.content) {
             bail!("global of type {} set to a {}", self.ty.content, value.ty());
         }
         // SAFETY: as in `get`, with the store borrowed mutably.

@@ -131,7 +131,7 @@ impl Func {
             bail!("function expects {} arguments, got {}", ty.params.len(), args.len());
         }
         for (i, (arg, want)) in args.iter().zip(&ty.params).enumerate() {
-            if arg.ty() != *want {
+            if !arg.matches(opaque, *want) {
                 bail!("argument {i} should be {want}, got {}", arg.ty());
             }
         }
@@ -191,7 +191,7 @@ unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *
         f(Caller { store: &mut *store, instance: caller }, &params, &mut results)
     }));
     let error = match outcome {
-        Ok(Ok(())) => match check_results(&ty.results, &results) {
+        Ok(Ok(())) => match check_results(&store.opaque, &ty.results, &results) {
             Ok(()) => {
                 for (i, r) in results.iter().enumerate() {
                     // SAFETY: the buffer has a slot per result.
@@ -208,9 +208,9 @@ unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *
     1
 }
 
-fn check_results(want: &[ValType], got: &[Val]) -> Result<()> {
+fn check_results(store: &crate::store::StoreOpaque, want: &[ValType], got: &[Val]) -> Result<()> {
     for (w, g) in want.iter().zip(got) {
-        if *w != g.ty() {
+        if !g.matches(store, *w) {
             bail!("host function returned {} where {w} was expected", g.ty());
         }
     }

@@ -22,6 +22,13 @@ pub enum LinkError {
     Unknown(String, String),
     #[error("incompatible import type for `{0}::{1}`: expected {2:?}, found {3:?}")]
     Incompatible(String, String, ExternType, ExternType),
+    /// A function whose type has the declared shape but is another type: of another recursion
+    /// group, or not declared a subtype of it.
+    #[error(
+        "incompatible import type for `{0}::{1}`: the function's type {2:?} has the expected shape but is \
+         neither the declared type nor a declared subtype of it"
+    )]
+    NotSubtype(String, String, ExternType),
     #[error("expected {0} imports, found {1}")]
     Count(usize, usize),
 }
@@ -128,7 +135,18 @@ impl Instance {
         for (import, value) in info.imports.iter().zip(imports) {
             let want = module.entity_type(import.index);
             let have = value.ty(&store);
-            if !import_accepts(&want, &have) {
+            let engine = &store.opaque_ref().engine;
+            let accepted = match (import.index, value) {
+                // By id: a function of a subtype of the declared type will do.
+                (EntityIndex::Func(i), Extern::Func(f)) => {
+                    engine.is_subtype(f.funcref().type_id, module.type_ids()[info.funcs[i as usize] as usize])
+                }
+                _ => import_accepts(engine, &want, &have),
+            };
+            if !accepted && want == have {
+                bail!(LinkError::NotSubtype(import.module.clone(), import.name.clone(), have));
+            }
+            if !accepted {
                 bail!(LinkError::Incompatible(import.module.clone(), import.name.clone(), want, have));
             }
         }
@@ -250,7 +268,10 @@ impl Instance {
                     data.write(offset, value);
                     // SAFETY: within the context allocation.
                     let ptr = unsafe { vmctx.add(offset as usize).cast::<u128>() };
-                    Global { ptr: NonNull::new(ptr).expect("non-null"), ty: info.globals[g as usize] }
+                    let ExternType::Global(ty) = module.entity_type(EntityIndex::Global(g)) else {
+                        unreachable!("a global's type")
+                    };
+                    Global { ptr: NonNull::new(ptr).expect("non-null"), ty }
                 }
                 _ => unreachable!("imports come first"),
             };
@@ -265,7 +286,10 @@ impl Instance {
                     let init = inner.opaque.instances[index].eval(init) as u64;
                     inner.opaque.table_may_start(info.tables[t])?;
                     let max = inner.opaque.engine.config().max_table_elements;
-                    inner.opaque.tables.push(Box::new(TableData::new(info.tables[t], init, max)?));
+                    let ExternType::Table(ty) = module.entity_type(EntityIndex::Table(t as u32)) else {
+                        unreachable!("a table's type")
+                    };
+                    inner.opaque.tables.push(Box::new(TableData::new(ty, init, max)?));
                     Table(inner.opaque.tables.len() - 1)
                 }
             };
@@ -371,11 +395,19 @@ impl Instance {
     }
 }
 
-/// Whether an import declared as `want` accepts a value of type `have`.
-fn import_accepts(want: &ExternType, have: &ExternType) -> bool {
+/// Whether an import declared as `want` accepts a value of type `have` (both naming engine
+/// ids). What can be written must match exactly; what is only read may be of a subtype.
+fn import_accepts(engine: &crate::Engine, want: &ExternType, have: &ExternType) -> bool {
     match (want, have) {
         (ExternType::Func(a), ExternType::Func(b)) => a == b,
-        (ExternType::Global(a), ExternType::Global(b)) => a == b,
+        (ExternType::Global(a), ExternType::Global(b)) => {
+            a.mutable == b.mutable
+                && if a.mutable {
+                    a.content == b.content
+                } else {
+                    engine.val_is_subtype(b.content, a.content)
+                }
+        }
         (ExternType::Memory(a), ExternType::Memory(b)) => a.limits.accepts(&b.limits),
         (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.accepts(&b.limits),
         _ => false,

@@ -53,7 +53,10 @@ pub use engine::{Config, DEFAULT_TIER_UP_AFTER, Engine};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Instance, LinkError};
-pub use kite_frontend::{FuncType, GlobalType, Limits, MemoryType, TableType, Target, TrapKind, ValType};
+pub use kite_frontend::{
+    FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, Target, TrapKind, TypeIndex,
+    ValType,
+};
 pub use linker::Linker;
 pub use profiling::ProfilingStrategy;
 /// The size of a WebAssembly page, in bytes.

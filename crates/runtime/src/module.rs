@@ -7,7 +7,9 @@ use crate::code_memory::{CodeMemory, FunctionNames};
 use crate::engine::Engine;
 use crate::tiering::{GroupTiers, profiles, start_from_saved_groups};
 use anyhow::{Context, Result};
-use kite_frontend::{CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType};
+use kite_frontend::{
+    CompiledModule, EntityIndex, FuncType, GlobalType, MemoryType, ModuleInfo, TableType, TypeIndex, ValType,
+};
 use std::path::Path;
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -120,7 +122,7 @@ impl Module {
             compiled.code_ranges(),
             names_through(module.clone()),
         )?;
-        let type_ids = compiled.info.types.iter().map(|t| engine.intern(t)).collect();
+        let type_ids = engine.register_types(&compiled.info);
         let tiers = GroupTiers::new(bytes, compiled.group_code.len());
         let engine = engine.clone();
         let inner = Arc::new(ModuleInner { engine, compiled, code, type_ids, tiers, cache_key });
@@ -221,14 +223,31 @@ impl Module {
         Some((base + stubs.null as usize, base + stubs.bad_signature as usize))
     }
 
+    /// The type of one of the module's entities, its references naming engine ids.
     pub(crate) fn entity_type(&self, index: EntityIndex) -> ExternType {
         let info = self.info();
         match index {
-            EntityIndex::Func(f) => ExternType::Func(info.func_type(f).clone()),
-            EntityIndex::Table(t) => ExternType::Table(info.tables[t as usize]),
+            EntityIndex::Func(f) => {
+                ExternType::Func(self.0.engine.func_type(self.0.type_ids[info.funcs[f as usize] as usize]))
+            }
+            EntityIndex::Table(t) => {
+                let ty = info.tables[t as usize];
+                ExternType::Table(TableType { element: self.engine_type(ty.element), ..ty })
+            }
             EntityIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
-            EntityIndex::Global(g) => ExternType::Global(info.globals[g as usize]),
+            EntityIndex::Global(g) => {
+                let ty = info.globals[g as usize];
+                ExternType::Global(GlobalType { content: self.engine_type(ty.content), ..ty })
+            }
         }
+    }
+
+    /// A value type of the module's, with its type indices renamed to engine ids.
+    pub(crate) fn engine_type(&self, ty: ValType) -> ValType {
+        ty.map_index(&mut |index| match index {
+            TypeIndex::Module(i) => TypeIndex::Engine(self.0.type_ids[i as usize]),
+            other => other,
+        })
     }
 
     /// `(module, name, type)` of each import, in order.

@@ -3,7 +3,7 @@
 
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut};
-use kite_frontend::ValType;
+use kite_frontend::{HeapType, RefType, TypeIndex, ValType};
 use std::any::Any;
 use std::num::NonZeroU64;
 
@@ -55,8 +55,8 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
         }
     }
 
@@ -68,8 +68,8 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) if r.heap.is_func() => Val::FuncRef(None),
+            ValType::Ref(_) => Val::ExternRef(None),
         }
     }
 
@@ -101,8 +101,29 @@ impl Val {
             ValType::F64 => Val::F64(low),
             ValType::V128 => Val::V128(V128(raw)),
             // SAFETY: the caller's guarantee.
-            ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(low as usize as *mut _) }),
-            ValType::ExternRef => Val::ExternRef(NonZeroU64::new(low).map(ExternRef)),
+            ValType::Ref(r) if r.heap.is_func() => {
+                Val::FuncRef(unsafe { Func::from_raw(low as usize as *mut _) })
+            }
+            ValType::Ref(_) => Val::ExternRef(NonZeroU64::new(low).map(ExternRef)),
+        }
+    }
+
+    /// Whether this value is a value of type `ty` (whose references name engine ids): a null
+    /// of a nullable reference type of its kind, or a function of the type or a subtype.
+    pub(crate) fn matches(&self, store: &crate::store::StoreOpaque, ty: ValType) -> bool {
+        let ValType::Ref(r) = ty else { return self.ty() == ty };
+        match self {
+            Val::FuncRef(None) => r.nullable && r.heap.is_func(),
+            Val::ExternRef(None) => r.nullable && !r.heap.is_func(),
+            Val::FuncRef(Some(f)) => {
+                let have = ValType::Ref(RefType {
+                    nullable: false,
+                    heap: HeapType::Concrete(TypeIndex::Engine(f.funcref().type_id)),
+                });
+                store.engine.val_is_subtype(have, ty)
+            }
+            Val::ExternRef(Some(_)) => matches!(r.heap, HeapType::Extern),
+            _ => false,
         }
     }
 

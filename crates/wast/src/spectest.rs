@@ -29,7 +29,7 @@ pub fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<()> {
         let global = Global::new(&mut *store, GlobalType { content: ty, mutable: false }, value)?;
         linker.define("spectest", name, global);
     }
-    let table_ty = TableType { element: ValType::FuncRef, limits: Limits { min: 10, max: Some(20) } };
+    let table_ty = TableType { element: ValType::FUNCREF, limits: Limits { min: 10, max: Some(20) } };
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);
     let memory = Memory::new(&mut *store, MemoryType { limits: Limits { min: 1, max: Some(2) } })?;

@@ -13,8 +13,14 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
         WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes()).into()),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Val::FuncRef(None),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => Val::ExternRef(None),
+        WastArgCore::RefNull(
+            HeapType::Abstract { ty: AbstractHeapType::Func | AbstractHeapType::NoFunc, .. }
+            | HeapType::Concrete(_),
+        ) => Val::FuncRef(None),
+        WastArgCore::RefNull(HeapType::Abstract {
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+            ..
+        }) => Val::ExternRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         other => bail!("unsupported argument {other:?}"),
     })

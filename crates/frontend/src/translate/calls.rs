@@ -1,15 +1,17 @@
-//! Calls and tail calls: `call`, `call_indirect`, `return_call`, `return_call_indirect`.
+//! Calls and tail calls: `call`, `call_indirect`, `call_ref` and their `return_` forms.
 //!
 //! A call to a function defined in the module is a direct, colocated call resolved when the
-//! module's code is published. Calls to imports and through tables go through a `VMFuncRef`
-//! (code pointer, callee context, type id). `call_indirect` checks bounds, null and signature,
-//! in that order, as the spec orders its traps.
+//! module's code is published. Calls to imports, through tables and through references go
+//! through a `VMFuncRef` (code pointer, callee context, type id). `call_indirect` checks bounds,
+//! null and signature, in that order, as the spec orders its traps; the signature check is one
+//! compare of engine-wide type ids, and where the expected type may have subtypes a call to the
+//! runtime settles a mismatch. `call_ref` checks null only: validation proved the type.
 
 use super::{Translator, invariant, readonly, trusted};
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::types::FuncType;
-use crate::vmctx::{funcref, table_definition};
+use crate::vmctx::{Builtin, funcref, table_definition};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, SigRef, Value, types};
 use wasmparser::Operator as O;
@@ -22,6 +24,8 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::ReturnCallIndirect { type_index, table_index } => {
             call_indirect(t, *type_index, *table_index, true)
         }
+        O::CallRef { type_index } => call_ref(t, *type_index, false),
+        O::ReturnCallRef { type_index } => call_ref(t, *type_index, true),
         _ => return Ok(false),
     }
     Ok(true)
@@ -57,7 +61,7 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
 
 fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: bool) {
     let ptr = t.pointer_type();
-    let ty = &t.env.info.types[type_index as usize];
+    let ty = t.env.info.func_type_at(type_index);
     let index = t.pop();
     let args = t.popn(ty.params.len());
     if t.env.cc.static_dispatch()
@@ -81,12 +85,45 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     let func_ref = t.ins().load(ptr, trusted(), entry, 0);
     t.ins().trapz(func_ref, TrapKind::UninitializedElement.code());
 
+    check_signature(t, func_ref, type_index);
+
+    let code = t.ins().load(ptr, readonly(), func_ref, funcref::CODE as i32);
+    let callee_vmctx = t.ins().load(ptr, readonly(), func_ref, funcref::VMCTX as i32);
+    let sig = t.sig_ref(type_index);
+    indirect(t, ty, sig, code, callee_vmctx, &args, tail);
+}
+
+/// Traps unless the function behind `func_ref` is of type `type_index` or, when that type is
+/// open to subtypes, of one of them (asked of the runtime, off the fast path).
+fn check_signature(t: &mut Translator<'_, '_>, func_ref: Value, type_index: u32) {
     let actual = t.ins().load(types::I32, readonly(), func_ref, funcref::TYPE_ID as i32);
     let (vmctx, type_id) = (t.vmctx, t.env.offsets.type_id(type_index) as i32);
     let expected = t.ins().load(types::I32, invariant(), vmctx, type_id);
     let mismatch = t.ins().icmp(IntCC::NotEqual, actual, expected);
-    t.trap_if(mismatch, TrapKind::BadSignature);
+    if t.env.info.types[type_index as usize].is_final {
+        t.trap_if(mismatch, TrapKind::BadSignature);
+        return;
+    }
+    let slow = t.b.create_block();
+    let done = t.b.create_block();
+    t.ins().brif(mismatch, slow, &[], done, &[]);
+    t.b.seal_block(slow);
+    t.b.set_cold_block(slow);
+    t.b.switch_to_block(slow);
+    let is_subtype = t.call_builtin(Builtin::IsSubtype, &[actual, expected]).expect("returns");
+    t.ins().trapz(is_subtype, TrapKind::BadSignature.code());
+    t.ins().jump(done, &[]);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
+}
 
+/// `call_ref` and `return_call_ref`: through the `VMFuncRef` on the stack, after a null check.
+fn call_ref(t: &mut Translator<'_, '_>, type_index: u32, tail: bool) {
+    let ptr = t.pointer_type();
+    let ty = t.env.info.func_type_at(type_index);
+    let func_ref = t.pop();
+    let args = t.popn(ty.params.len());
+    t.ins().trapz(func_ref, TrapKind::NullFunctionReference.code());
     let code = t.ins().load(ptr, readonly(), func_ref, funcref::CODE as i32);
     let callee_vmctx = t.ins().load(ptr, readonly(), func_ref, funcref::VMCTX as i32);
     let sig = t.sig_ref(type_index);

@@ -80,6 +80,28 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             t.b.seal_block(cont);
             t.b.switch_to_block(cont);
         }
+        O::BrOnNull { relative_depth } => {
+            // Branches with the operands below the reference; goes on with it otherwise.
+            let r = t.pop();
+            let (target, n) = branch_target(t, *relative_depth);
+            let args = block_args(t.peekn(n));
+            let cont = t.b.create_block();
+            t.ins().brif(r, cont, &[], target, &args);
+            t.b.seal_block(cont);
+            t.b.switch_to_block(cont);
+            t.push(r);
+        }
+        O::BrOnNonNull { relative_depth } => {
+            // Branches with the reference as the last operand; drops it otherwise.
+            let r = *t.stack.last().expect("validated");
+            let (target, n) = branch_target(t, *relative_depth);
+            let args = block_args(t.peekn(n));
+            let cont = t.b.create_block();
+            t.ins().brif(r, target, &args, cont, &[]);
+            t.b.seal_block(cont);
+            t.b.switch_to_block(cont);
+            t.pop();
+        }
         O::BrTable { targets } => {
             let index = t.pop();
             let (default, n) = branch_target(t, targets.default());

@@ -188,7 +188,7 @@ pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<
         .iter()
         .map(|e| match e {
             None => Element::Null,
-            Some(f) if info.func_type(*f) != call.ty => Element::Mistyped,
+            Some(f) if !info.is_subtype(info.funcs[*f as usize], call.type_index) => Element::Mistyped,
             Some(f) => {
                 state.group.position(*f).map_or(Element::Outside, |p| Element::Member(state.blocks[p]))
             }

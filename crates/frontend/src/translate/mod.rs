@@ -226,7 +226,7 @@ impl<'a, 'f> Translator<'a, 'f> {
         if let Some(sig) = self.shared.sig_refs.get(&type_index) {
             return *sig;
         }
-        let ty = &self.env.info.types[type_index as usize];
+        let ty = self.env.info.func_type_at(type_index);
         let sig = self.b.import_signature(self.env.signature(ty));
         self.shared.sig_refs.insert(type_index, sig);
         sig
@@ -323,7 +323,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             wasmparser::BlockType::Empty => (vec![], vec![]),
             wasmparser::BlockType::Type(t) => (vec![], vec![val_type(t)?]),
             wasmparser::BlockType::FuncType(i) => {
-                let ft = &self.env.info.types[i as usize];
+                let ft = self.env.info.func_type_at(i);
                 (ft.params.clone(), ft.results.clone())
             }
         })
@@ -560,7 +560,7 @@ fn translate_body<'a, 'f>(
 pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
     match ty {
         ValType::I32 => b.ins().iconst(types::I32, 0),
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => b.ins().iconst(types::I64, 0),
+        ValType::I64 | ValType::Ref(_) => b.ins().iconst(types::I64, 0),
         ValType::F32 => b.ins().f32const(0.0),
         ValType::F64 => b.ins().f64const(0.0),
         ValType::V128 => simd::vconst(b, 0),

@@ -1,5 +1,5 @@
 //! Tables and references: `table.get/set/size/grow/fill/copy/init`, `elem.drop`, `ref.null`,
-//! `ref.is_null`, `ref.func`.
+//! `ref.is_null`, `ref.as_non_null`, `ref.func`.
 //!
 //! Table elements are 64-bit raw references: a `funcref` is a pointer to a `VMFuncRef` (null is
 //! 0), an `externref` is the runtime's handle (null is 0). Element access is inline; anything that
@@ -69,6 +69,11 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let is_null = t.ins().icmp_imm_u(IntCC::Equal, r, 0);
             let v = t.ins().uextend(I32, is_null);
             t.push(v);
+        }
+        O::RefAsNonNull => {
+            let r = t.pop();
+            t.ins().trapz(r, TrapKind::NullReference.code());
+            t.push(r);
         }
         O::RefFunc { function_index } => {
             let offset = t.env.offsets.funcref(*function_index);
