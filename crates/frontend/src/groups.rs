@@ -1,9 +1,10 @@
 //! Fused tail-call groups, for the `fused` convention: which functions are compiled together as
 //! one Cranelift function, and how a tail call between them dispatches.
 //!
-//! Functions are linked by their tail calls: `return_call g`, and `return_call_indirect` through
+//! Functions are linked by their tail calls: `return_call g`, `return_call_indirect` through
 //! a static table whose contents are known at compile time (every active segment has a constant
-//! offset), to each entry of the call's type. Each connected set of linked functions is a group
+//! offset), to each entry of the call's type, and `return_call_ref`, to each function of its
+//! type whose reference can be taken (exported, in an element segment or a global). Each connected set of linked functions is a group
 //! (one function tail-calling itself is a group of one). Validation makes every member of a
 //! group return the same types, so the group function has one set of results.
 //!
@@ -77,6 +78,9 @@ impl TailGroups {
         let mut links = UnionFind::new(defined);
         let mut linked = vec![false; defined];
         let mut sites = vec![0usize; defined];
+        // Per function: whether it makes a `return_call_ref` that may reach members, whose
+        // `br_table` spans the module's functions.
+        let mut ref_sites = vec![false; defined];
         for (i, input) in bodies.iter().enumerate() {
             let Ok(mut reader) = input.body.get_operators_reader() else { continue };
             while !reader.eof() {
@@ -110,6 +114,24 @@ impl TailGroups {
                             sites[i] += 1;
                         }
                     }
+                    // Any function of the type whose reference can be taken.
+                    O::ReturnCallRef { type_index } => {
+                        let Some(&want) = info.canonical.get(type_index as usize) else { continue };
+                        let mut any = false;
+                        for (callee, linked_callee) in linked.iter_mut().enumerate() {
+                            let f = first as usize + callee;
+                            if info.escaping_funcs[f] && info.canonical[info.funcs[f] as usize] == want {
+                                links.union(i, callee);
+                                *linked_callee = true;
+                                any = true;
+                            }
+                        }
+                        if any {
+                            linked[i] = true;
+                            sites[i] += 1;
+                            ref_sites[i] = true;
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -129,6 +151,11 @@ impl TailGroups {
             let members: Vec<u32> = set.iter().map(|i| first + *i as u32).collect();
             let bytes: usize = set.iter().map(|i| bodies[*i].body.range().len()).sum();
             let indirect_sites: usize = set.iter().map(|i| sites[*i]).sum();
+            let widest_table = if set.iter().any(|i| ref_sites[*i]) {
+                widest_table.max(info.funcs.len() + 1)
+            } else {
+                widest_table
+            };
             if set.len() > MAX_MEMBERS || bytes > MAX_BODY_BYTES {
                 let why = format!("{} functions, {bytes} bytes: larger than a group may be", set.len());
                 unfused.push((members, why));

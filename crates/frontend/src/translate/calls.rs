@@ -67,7 +67,7 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     if t.env.cc.static_dispatch()
         && let Some(array) = t.env.facts.dispatch_array(table, type_index)
     {
-        let call = StaticCall { ty, type_index, table, array, index, args: &args };
+        let call = StaticCall { ty, type_index, via: Via::Array { table, array }, index, args: &args };
         if !(tail && super::fused::dispatch_to_members(t, &call)) {
             static_dispatch(t, &call, tail);
         }
@@ -118,16 +118,32 @@ fn check_signature(t: &mut Translator<'_, '_>, func_ref: Value, type_index: u32)
 }
 
 /// `call_ref` and `return_call_ref`: through the `VMFuncRef` on the stack, after a null check.
+/// In a fused group, a `return_call_ref` to a member jumps to it (`fused::dispatch_ref_to_members`).
 fn call_ref(t: &mut Translator<'_, '_>, type_index: u32, tail: bool) {
-    let ptr = t.pointer_type();
     let ty = t.env.info.func_type_at(type_index);
     let func_ref = t.pop();
     let args = t.popn(ty.params.len());
     t.ins().trapz(func_ref, TrapKind::NullFunctionReference.code());
+    if tail && super::fused::dispatch_ref_to_members(t, ty, type_index, func_ref, &args) {
+        return;
+    }
+    through_func_ref(t, ty, type_index, func_ref, &args, tail);
+}
+
+/// A call through a non-null `VMFuncRef`, of a function whose type validation proved.
+fn through_func_ref(
+    t: &mut Translator<'_, '_>,
+    ty: &FuncType,
+    type_index: u32,
+    func_ref: Value,
+    args: &[Value],
+    tail: bool,
+) {
+    let ptr = t.pointer_type();
     let code = t.ins().load(ptr, readonly(), func_ref, funcref::CODE as i32);
     let callee_vmctx = t.ins().load(ptr, readonly(), func_ref, funcref::VMCTX as i32);
     let sig = t.sig_ref(type_index);
-    indirect(t, ty, sig, code, callee_vmctx, &args, tail);
+    indirect(t, ty, sig, code, callee_vmctx, args, tail);
 }
 
 fn indirect(
@@ -161,17 +177,27 @@ fn push_results(
     t.stack.extend(results);
 }
 
-/// An indirect call through a static table (see `facts`), as translated so far.
+/// An indirect call whose possible callees are known at compile time, as translated so far:
+/// through a static table (see `facts`), or, in a fused group, through a function reference
+/// (`return_call_ref`).
 #[derive(Clone, Copy)]
 pub(super) struct StaticCall<'c> {
     pub ty: &'c FuncType,
     pub type_index: u32,
-    pub table: u32,
-    /// The call's dispatch array.
-    pub array: u32,
-    /// The element index, as Wasm gave it (`i32`).
+    pub via: Via,
+    /// The element index (`i32`): of the table, or of the function in the instance's
+    /// `VMFuncRef` array, where one past the last function stands for any other function.
     pub index: Value,
     pub args: &'c [Value],
+}
+
+/// How a [`StaticCall`] reaches a callee outside the group it is made from.
+#[derive(Clone, Copy)]
+pub(super) enum Via {
+    /// Table `table`'s code-pointer array `array`.
+    Array { table: u32, array: u32 },
+    /// The non-null `VMFuncRef` itself.
+    FuncRef(Value),
 }
 
 /// An indirect call through a static table: a bounds check against the table's fixed size, then
@@ -179,7 +205,11 @@ pub(super) struct StaticCall<'c> {
 /// mistyped elements are stubs that trap as the full check would. The callee is of this
 /// instance: no context switch.
 pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool) {
-    let StaticCall { ty, type_index, table, array, index, args } = *call;
+    let StaticCall { ty, type_index, via, index, args } = *call;
+    let (table, array) = match via {
+        Via::Array { table, array } => (table, array),
+        Via::FuncRef(func_ref) => return through_func_ref(t, ty, type_index, func_ref, args, tail),
+    };
     let ptr = t.pointer_type();
     let size = t.env.info.tables[table as usize].limits.min;
     let index = t.ins().uextend(types::I64, index);

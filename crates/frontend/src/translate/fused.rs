@@ -9,7 +9,7 @@
 //! results are every member's. Code of each member carries the member's index as its source
 //! location, so traps and backtraces name the member, not the group.
 
-use super::calls::{StaticCall, static_dispatch};
+use super::calls::{StaticCall, Via, static_dispatch};
 use super::{
     FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, set_stack_limit, tiering,
     translate_body,
@@ -182,7 +182,8 @@ enum Element {
 /// outside the group go the way of any static dispatch.
 pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<'_>) -> bool {
     let Some(state) = &t.shared.group else { return false };
-    let Some(Some(entries)) = t.env.groups.table_contents.get(call.table as usize) else { return false };
+    let Via::Array { table, .. } = call.via else { return false };
+    let Some(Some(entries)) = t.env.groups.table_contents.get(table as usize) else { return false };
     let info = t.env.info;
     let elements: Vec<Element> = entries
         .iter()
@@ -199,6 +200,51 @@ pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<
     }
     t.reachable = false;
     br_table(t, call, &elements);
+    true
+}
+
+/// A `return_call_ref` from a group, to a reference that may be one of its members: a
+/// `br_table` over the instance's functions, indexed by the reference's position in the
+/// instance's `VMFuncRef` array (`vmctx` layout), where members of the call's type are their
+/// blocks and everything else, another instance's function included, is an ordinary call
+/// through the reference. Members of the exact type only: a function of a subtype may take its
+/// parameters in other slots.
+pub(super) fn dispatch_ref_to_members(
+    t: &mut Translator<'_, '_>,
+    ty: &crate::types::FuncType,
+    type_index: u32,
+    func_ref: Value,
+    args: &[Value],
+) -> bool {
+    let Some(state) = &t.shared.group else { return false };
+    let info = t.env.info;
+    let want = info.canonical[type_index as usize];
+    let member =
+        |f: u32| info.canonical[info.funcs[f as usize] as usize] == want && info.escaping_funcs[f as usize];
+    let last = match state.group.members.iter().copied().filter(|f| member(*f)).max() {
+        Some(last) => last,
+        None => return false,
+    };
+    let elements: Vec<Element> = (0..=last)
+        .map(|f| match state.group.position(f) {
+            Some(p) if member(f) => Element::Member(state.blocks[p]),
+            _ => Element::Outside,
+        })
+        .chain([Element::Outside])
+        .collect();
+    // The position of the reference in this instance's array, or one past `last` for any
+    // other: a reference below the array wraps around to a large offset.
+    let base = t.env.offsets.funcref(0);
+    let vmctx = t.vmctx;
+    let array = t.ins().iadd_imm_u(vmctx, i64::from(base));
+    let offset = t.ins().isub(func_ref, array);
+    let position = t.ins().udiv_imm_u(offset, i64::from(crate::vmctx::funcref::SIZE));
+    let past = t.ins().iconst(ir::types::I64, i64::from(last) + 1);
+    let position = t.ins().umin(position, past);
+    let index = t.ins().ireduce(ir::types::I32, position);
+    let call = StaticCall { ty, type_index, via: Via::FuncRef(func_ref), index, args };
+    t.reachable = false;
+    br_table(t, &call, &elements);
     true
 }
 
