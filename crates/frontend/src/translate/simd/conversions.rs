@@ -4,24 +4,16 @@
 //! The `*_zero` forms fill their upper lanes with zeros; `convert_low`, `promote_low` and the
 //! extensions read only half of their operand's lanes.
 
-use super::{Translator, pop_as, pop2_as, push, zeros};
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
-use cranelift_frontend::FuncInstBuilder;
+use super::{Binary, Translator, Unary, apply_binary, apply_unary, pop_as, push, zeros};
+use cranelift_codegen::ir::{InstBuilder, Type, types};
 use wasmparser::Operator as O;
-
-type Unary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value) -> Value;
-type Binary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value, Value) -> Value;
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     use types::{F64X2, I32X4, I64X2};
     if let Some((ty, f)) = narrow(op) {
-        let (x, y) = pop2_as(t, ty);
-        let v = f(t.ins(), x, y);
-        push(t, v);
+        apply_binary(t, ty, f);
     } else if let Some((ty, f)) = unary(op) {
-        let x = pop_as(t, ty);
-        let v = f(t.ins(), x);
-        push(t, v);
+        apply_unary(t, ty, f);
     } else {
         match op {
             O::F64x2ConvertLowI32x4S => {

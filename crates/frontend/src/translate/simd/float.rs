@@ -4,25 +4,17 @@
 //! rounding operators round as Wasm's do. Results that are NaN may carry any payload the spec
 //! allows (it does not require canonical NaNs from SIMD arithmetic).
 
-use super::{Translator, as_type, pop_as, pop2_as, push};
+use super::{Binary, Translator, Unary, apply_binary, apply_unary, as_type, pop2_as, push};
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
-use cranelift_frontend::FuncInstBuilder;
+use cranelift_codegen::ir::{InstBuilder, Type, types};
 use wasmparser::Operator as O;
-
-type Unary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value) -> Value;
-type Binary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value, Value) -> Value;
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     use types::{F32X4, F64X2};
     if let Some((ty, f)) = binary(op) {
-        let (x, y) = pop2_as(t, ty);
-        let v = f(t.ins(), x, y);
-        push(t, v);
+        apply_binary(t, ty, f);
     } else if let Some((ty, f)) = unary(op) {
-        let x = pop_as(t, ty);
-        let v = f(t.ins(), x);
-        push(t, v);
+        apply_unary(t, ty, f);
     } else if let Some((ty, cc)) = compare(op) {
         let (x, y) = pop2_as(t, ty);
         let v = t.ins().fcmp(cc, x, y);
@@ -42,7 +34,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
 /// `pmin`: `y < x ? y : x`, lane by lane (C's `std::min` with its operands swapped: a NaN in
 /// `x` is kept, a NaN in `y` is not). Written as a compare and a select so that the x86-64
 /// backend recognises the pattern and emits `minps`/`minpd`, which compute exactly this.
-pub(super) fn pseudo_min(t: &mut Translator<'_, '_>, ty: Type) {
+fn pseudo_min(t: &mut Translator<'_, '_>, ty: Type) {
     let (x, y) = pop2_as(t, ty);
     let y_less = t.ins().fcmp(FloatCC::LessThan, y, x);
     let mask = as_type(&mut t.b, y_less, ty);
@@ -51,7 +43,7 @@ pub(super) fn pseudo_min(t: &mut Translator<'_, '_>, ty: Type) {
 }
 
 /// `pmax`: `x < y ? y : x`, lane by lane (`maxps`/`maxpd` on x86-64, as `pseudo_min`).
-pub(super) fn pseudo_max(t: &mut Translator<'_, '_>, ty: Type) {
+fn pseudo_max(t: &mut Translator<'_, '_>, ty: Type) {
     let (x, y) = pop2_as(t, ty);
     let x_less = t.ins().fcmp(FloatCC::LessThan, x, y);
     let mask = as_type(&mut t.b, x_less, ty);

@@ -6,24 +6,16 @@
 //! lane width, comparisons give all-ones or all-zero lanes, `sqmul_round_sat` is
 //! `q15mulr_sat_s`, `avg_round` rounds up.
 
-use super::{Translator, pop_as, pop2_as, push};
+use super::{Binary, Translator, Unary, apply_binary, apply_unary, pop_as, pop2_as, push};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
-use cranelift_frontend::FuncInstBuilder;
 use wasmparser::Operator as O;
-
-type Unary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value) -> Value;
-type Binary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value, Value) -> Value;
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     if let Some((ty, f)) = binary(op) {
-        let (x, y) = pop2_as(t, ty);
-        let v = f(t.ins(), x, y);
-        push(t, v);
+        apply_binary(t, ty, f);
     } else if let Some((ty, f)) = unary(op) {
-        let x = pop_as(t, ty);
-        let v = f(t.ins(), x);
-        push(t, v);
+        apply_unary(t, ty, f);
     } else if let Some((ty, cc)) = compare(op) {
         let (x, y) = pop2_as(t, ty);
         let v = t.ins().icmp(cc, x, y);

@@ -25,8 +25,27 @@ mod relaxed;
 use super::Translator;
 use crate::error::Result;
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Opcode, Type, Value, types};
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FuncInstBuilder, FunctionBuilder};
 use wasmparser::Operator;
+
+/// An instruction of one operand, for the families' operator tables.
+type Unary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value) -> Value;
+/// An instruction of two operands.
+type Binary = for<'a, 'f> fn(FuncInstBuilder<'a, 'f>, Value, Value) -> Value;
+
+/// `f` on a `v128` seen as a `ty`.
+fn apply_unary(t: &mut Translator<'_, '_>, ty: Type, f: Unary) {
+    let x = pop_as(t, ty);
+    let v = f(t.ins(), x);
+    push(t, v);
+}
+
+/// `f` on two `v128`s seen as `ty`s.
+fn apply_binary(t: &mut Translator<'_, '_>, ty: Type, f: Binary) {
+    let (x, y) = pop2_as(t, ty);
+    let v = f(t.ins(), x, y);
+    push(t, v);
+}
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &Operator<'_>) -> Result<bool> {
     Ok(memory::translate(t, op)

@@ -13,69 +13,45 @@
 //! | `relaxed_q15mulr_s` | `q15mulr_sat_s` | `q15mulr_sat_s` |
 //! | `relaxed_dot_i8x16_i7x16*` | both operands signed | both operands signed |
 
-use super::{Translator, float, integer, pop_as, pop2_as, pop3_as, push, zeros};
+use super::{Translator, conversions, float, integer, lanes, pop_as, pop2_as, pop3_as, push};
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use wasmparser::Operator as O;
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
-    use types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
+    use types::{F32X4, F64X2, I8X16, I32X4};
     let x86 = t.env.isa.triple().architecture == target_lexicon::Architecture::X86_64;
+    // Where the choice is a deterministic instruction, that instruction's own translation.
+    let same_as = match op {
+        O::I8x16RelaxedSwizzle => Some(O::I8x16Swizzle),
+        O::I32x4RelaxedTruncF32x4S => Some(O::I32x4TruncSatF32x4S),
+        O::I32x4RelaxedTruncF32x4U => Some(O::I32x4TruncSatF32x4U),
+        O::I32x4RelaxedTruncF64x2SZero => Some(O::I32x4TruncSatF64x2SZero),
+        O::I32x4RelaxedTruncF64x2UZero => Some(O::I32x4TruncSatF64x2UZero),
+        // Bitwise, whatever the lanes.
+        O::I8x16RelaxedLaneselect
+        | O::I16x8RelaxedLaneselect
+        | O::I32x4RelaxedLaneselect
+        | O::I64x2RelaxedLaneselect => Some(O::V128Bitselect),
+        O::I16x8RelaxedQ15mulrS => Some(O::I16x8Q15MulrSatS),
+        O::F32x4RelaxedMin => Some(if x86 { O::F32x4PMin } else { O::F32x4Min }),
+        O::F64x2RelaxedMin => Some(if x86 { O::F64x2PMin } else { O::F64x2Min }),
+        O::F32x4RelaxedMax => Some(if x86 { O::F32x4PMax } else { O::F32x4Max }),
+        O::F64x2RelaxedMax => Some(if x86 { O::F64x2PMax } else { O::F64x2Max }),
+        _ => None,
+    };
+    if let Some(op) = same_as {
+        let handled = lanes::translate(t, &op)
+            || integer::translate(t, &op)
+            || float::translate(t, &op)
+            || conversions::translate(t, &op);
+        assert!(handled, "{op:?} has a translation");
+        return true;
+    }
     match op {
-        O::I8x16RelaxedSwizzle => {
-            let (x, indices) = pop2_as(t, I8X16);
-            let v = t.ins().swizzle(x, indices);
-            push(t, v);
-        }
-        O::I32x4RelaxedTruncF32x4S => {
-            let x = pop_as(t, F32X4);
-            let v = t.ins().fcvt_to_sint_sat(I32X4, x);
-            push(t, v);
-        }
-        O::I32x4RelaxedTruncF32x4U => {
-            let x = pop_as(t, F32X4);
-            let v = t.ins().fcvt_to_uint_sat(I32X4, x);
-            push(t, v);
-        }
-        O::I32x4RelaxedTruncF64x2SZero => {
-            let x = pop_as(t, F64X2);
-            let wide = t.ins().fcvt_to_sint_sat(I64X2, x);
-            let zero = zeros(t, I64X2);
-            let v = t.ins().snarrow(wide, zero);
-            push(t, v);
-        }
-        O::I32x4RelaxedTruncF64x2UZero => {
-            let x = pop_as(t, F64X2);
-            let wide = t.ins().fcvt_to_uint_sat(I64X2, x);
-            let zero = zeros(t, I64X2);
-            let v = t.ins().uunarrow(wide, zero);
-            push(t, v);
-        }
         O::F32x4RelaxedMadd => multiply_add(t, F32X4, false, x86),
         O::F64x2RelaxedMadd => multiply_add(t, F64X2, false, x86),
         O::F32x4RelaxedNmadd => multiply_add(t, F32X4, true, x86),
         O::F64x2RelaxedNmadd => multiply_add(t, F64X2, true, x86),
-        O::I8x16RelaxedLaneselect => laneselect(t, I8X16),
-        O::I16x8RelaxedLaneselect => laneselect(t, I16X8),
-        O::I32x4RelaxedLaneselect => laneselect(t, I32X4),
-        O::I64x2RelaxedLaneselect => laneselect(t, I64X2),
-        O::F32x4RelaxedMin | O::F64x2RelaxedMin | O::F32x4RelaxedMax | O::F64x2RelaxedMax => {
-            let ty = if matches!(op, O::F32x4RelaxedMin | O::F32x4RelaxedMax) { F32X4 } else { F64X2 };
-            let min = matches!(op, O::F32x4RelaxedMin | O::F64x2RelaxedMin);
-            match (x86, min) {
-                (true, true) => float::pseudo_min(t, ty),
-                (true, false) => float::pseudo_max(t, ty),
-                (false, _) => {
-                    let (x, y) = pop2_as(t, ty);
-                    let v = if min { t.ins().fmin(x, y) } else { t.ins().fmax(x, y) };
-                    push(t, v);
-                }
-            }
-        }
-        O::I16x8RelaxedQ15mulrS => {
-            let (x, y) = pop2_as(t, I16X8);
-            let v = t.ins().sqmul_round_sat(x, y);
-            push(t, v);
-        }
         O::I16x8RelaxedDotI8x16I7x16S => {
             let (x, y) = pop2_as(t, I8X16);
             let v = integer::dot(t, x, y);
@@ -116,12 +92,5 @@ fn multiply_add(t: &mut Translator<'_, '_>, ty: Type, negate: bool, x86: bool) {
     } else {
         t.ins().fma(x, y, z)
     };
-    push(t, v);
-}
-
-/// `relaxed_laneselect`: as `v128.bitselect`, bit by bit.
-fn laneselect(t: &mut Translator<'_, '_>, ty: Type) {
-    let (if_set, if_clear, mask) = pop3_as(t, ty);
-    let v = t.ins().bitselect(mask, if_set, if_clear);
     push(t, v);
 }
