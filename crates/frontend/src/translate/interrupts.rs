@@ -51,11 +51,15 @@ fn ends_run(op: &O<'_>) -> bool {
             | O::Br { .. }
             | O::BrIf { .. }
             | O::BrTable { .. }
+            | O::BrOnNull { .. }
+            | O::BrOnNonNull { .. }
             | O::Return
             | O::Call { .. }
             | O::CallIndirect { .. }
+            | O::CallRef { .. }
             | O::ReturnCall { .. }
             | O::ReturnCallIndirect { .. }
+            | O::ReturnCallRef { .. }
     ) || is_builtin_call(op)
 }
 
