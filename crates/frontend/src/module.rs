@@ -18,6 +18,12 @@ use wasmparser::{
 
 /// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), and of 3.0 tail calls,
 /// typed function references, relaxed SIMD, multi-memory and extended constant expressions.
+///
+/// GC is on for validation because wasmparser puts under it what 3.0 has beyond function
+/// references and kite supports: recursion groups, `sub` declarations, `global.get` of defined
+/// globals in constant expressions. GC's own types are refused where they are read (struct and
+/// array definitions in `read_payload`, abstract heap types such as `any` in `ref_type`, its
+/// instructions by the translator), each with a one-line "unsupported" error.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL

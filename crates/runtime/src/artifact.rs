@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 /// What every saved module starts with.
 pub const MAGIC: [u8; 8] = *b"\0kitemod";
 
-/// The layout's version; see the module's comment.
-pub const FORMAT_VERSION: u32 = 2;
+/// The layout's version; see the module's comment. 3: the header holds the Wasm features.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The version of kite that writes and reads saved modules, with a fingerprint of the sources
 /// its code generation and runtime are built from (see `build.rs`): a build that could compile
