@@ -213,7 +213,8 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
     })
 }
 
-fn parse_int(text: &str) -> Option<i128> {
+/// An integer argument: decimal or `0x` hex, with an optional `-`.
+pub(crate) fn parse_int(text: &str) -> Option<i128> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),

@@ -31,15 +31,7 @@ pub fn parse(text: &str) -> Option<u128> {
 
 /// An integer lane of `bits` bits, signed or unsigned, as its bit pattern.
 fn int_lane(text: &str, bits: usize) -> Option<u128> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let magnitude = match digits.strip_prefix("0x") {
-        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
-        None => digits.parse::<i128>().ok()?,
-    };
-    let value = if negative { -magnitude } else { magnitude };
+    let value = crate::run::parse_int(text)?;
     let (min, max) = (-(1i128 << (bits - 1)), (1i128 << bits) - 1);
     (min..=max).contains(&value).then(|| (value as u128) & ((1u128 << bits) - 1))
 }
