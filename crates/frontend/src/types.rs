@@ -8,7 +8,8 @@
 //! `call_indirect` signature check is one compare of ids. [`CompositeType`] is where GC's
 //! struct and array types go.
 
-use cranelift_codegen::ir::{Type, types};
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Opcode, Type, Value, types};
+use cranelift_frontend::FunctionBuilder;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -22,6 +23,25 @@ pub enum ValType {
     /// 128 bits of SIMD data, whatever its lanes.
     V128,
     Ref(RefType),
+}
+
+/// `v`'s bits seen as a value of Cranelift type `ty` of the same size (an integer in a float
+/// register, a `v128` as lanes of another shape). A `bitcast` of a bitcast back to the first
+/// type is the first value: Cranelift would keep both, two register moves. Lanes are numbered in
+/// memory order on every target (little-endian), as Wasm numbers them.
+pub fn reinterpret(b: &mut FunctionBuilder<'_>, v: Value, ty: Type) -> Value {
+    if b.func.dfg.value_type(v) == ty {
+        return v;
+    }
+    if let Some(inst) = b.func.dfg.value_def(v).inst()
+        && b.func.dfg.insts[inst].opcode() == Opcode::Bitcast
+    {
+        let source = b.func.dfg.inst_args(inst)[0];
+        if b.func.dfg.value_type(source) == ty {
+            return source;
+        }
+    }
+    b.ins().bitcast(ty, MemFlagsData::new().with_endianness(Endianness::Little), v)
 }
 
 /// A reference type: whether it admits null, and what it refers to.
@@ -199,6 +219,25 @@ impl SubType {
             }),
         }
     }
+}
+
+/// Whether type `sub` is type `sup` or one of its declared subtypes: `same` says when two
+/// indices name one type, `supertype` gives a type's declared supertype. The module (by its
+/// canonical indices) and the engine's registry (by ids) both ask this.
+pub fn is_declared_subtype(
+    sub: u32,
+    sup: u32,
+    same: impl Fn(u32, u32) -> bool,
+    supertype: impl Fn(u32) -> Option<u32>,
+) -> bool {
+    let mut at = Some(sub);
+    while let Some(index) = at {
+        if same(index, sup) {
+            return true;
+        }
+        at = supertype(index);
+    }
+    false
 }
 
 /// The identity of a recursion group, for iso-recursive type equality: its definitions with

@@ -36,9 +36,9 @@
 
 use super::Convention;
 use crate::plans::TypePlan;
-use crate::types::{FuncType, ValType};
+use crate::types::{FuncType, ValType, reinterpret};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Opcode, Signature, Type, Value, types};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, Type, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilder;
 
@@ -105,26 +105,10 @@ fn lanes(params: &[ValType], int_lanes: usize, hot: Option<&[bool]>) -> Vec<Type
 
 /// Converts values between their Wasm type and their lane type (a no-op unless they differ).
 /// A value that came in through a float lane and goes out through the same lane unchanged is
-/// passed on as it came: Cranelift keeps `bitcast(bitcast(x))`, two register moves per dispatch.
+/// passed on as it came (`reinterpret`): Cranelift keeps `bitcast(bitcast(x))`, two register
+/// moves per dispatch.
 fn convert(b: &mut FunctionBuilder, values: &[Value], to: impl Iterator<Item = Type>) -> Vec<Value> {
-    values
-        .iter()
-        .zip(to)
-        .map(|(v, ty)| {
-            if b.func.dfg.value_type(*v) == ty {
-                return *v;
-            }
-            if let Some(inst) = b.func.dfg.value_def(*v).inst()
-                && b.func.dfg.insts[inst].opcode() == Opcode::Bitcast
-            {
-                let source = b.func.dfg.inst_args(inst)[0];
-                if b.func.dfg.value_type(source) == ty {
-                    return source;
-                }
-            }
-            b.ins().bitcast(ty, MemFlagsData::new(), *v)
-        })
-        .collect()
+    values.iter().zip(to).map(|(v, ty)| reinterpret(b, *v, ty)).collect()
 }
 
 /// Sets the pinned register to `callee` if it differs from `caller`, behind a branch rather than

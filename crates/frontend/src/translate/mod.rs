@@ -563,6 +563,6 @@ pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
         ValType::I64 | ValType::Ref(_) => b.ins().iconst(types::I64, 0),
         ValType::F32 => b.ins().f32const(0.0),
         ValType::F64 => b.ins().f64const(0.0),
-        ValType::V128 => simd::vconst(b, 0),
+        ValType::V128 => simd::vconst(b, types::I8X16, 0),
     }
 }

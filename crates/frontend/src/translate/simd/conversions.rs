@@ -4,7 +4,7 @@
 //! The `*_zero` forms fill their upper lanes with zeros; `convert_low`, `promote_low` and the
 //! extensions read only half of their operand's lanes.
 
-use super::{Binary, Translator, Unary, apply_binary, apply_unary, pop_as, push, zeros};
+use super::{Binary, Translator, Unary, apply_binary, apply_unary, pop_as, push, vconst};
 use cranelift_codegen::ir::{InstBuilder, Type, types};
 use wasmparser::Operator as O;
 
@@ -31,14 +31,14 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
             O::I32x4TruncSatF64x2SZero => {
                 let x = pop_as(t, F64X2);
                 let wide = t.ins().fcvt_to_sint_sat(I64X2, x);
-                let zero = zeros(t, I64X2);
+                let zero = vconst(&mut t.b, I64X2, 0);
                 let v = t.ins().snarrow(wide, zero);
                 push(t, v);
             }
             O::I32x4TruncSatF64x2UZero => {
                 let x = pop_as(t, F64X2);
                 let wide = t.ins().fcvt_to_uint_sat(I64X2, x);
-                let zero = zeros(t, I64X2);
+                let zero = vconst(&mut t.b, I64X2, 0);
                 let v = t.ins().uunarrow(wide, zero);
                 push(t, v);
             }

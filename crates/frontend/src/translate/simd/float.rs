@@ -4,7 +4,8 @@
 //! rounding operators round as Wasm's do. Results that are NaN may carry any payload the spec
 //! allows (it does not require canonical NaNs from SIMD arithmetic).
 
-use super::{Binary, Translator, Unary, apply_binary, apply_unary, as_type, pop2_as, push};
+use super::{Binary, Translator, Unary, apply_binary, apply_unary, pop2_as, push};
+use crate::types::reinterpret;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, Type, types};
 use wasmparser::Operator as O;
@@ -37,7 +38,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
 fn pseudo_min(t: &mut Translator<'_, '_>, ty: Type) {
     let (x, y) = pop2_as(t, ty);
     let y_less = t.ins().fcmp(FloatCC::LessThan, y, x);
-    let mask = as_type(&mut t.b, y_less, ty);
+    let mask = reinterpret(&mut t.b, y_less, ty);
     let v = t.ins().bitselect(mask, y, x);
     push(t, v);
 }
@@ -46,7 +47,7 @@ fn pseudo_min(t: &mut Translator<'_, '_>, ty: Type) {
 fn pseudo_max(t: &mut Translator<'_, '_>, ty: Type) {
     let (x, y) = pop2_as(t, ty);
     let x_less = t.ins().fcmp(FloatCC::LessThan, x, y);
-    let mask = as_type(&mut t.b, x_less, ty);
+    let mask = reinterpret(&mut t.b, x_less, ty);
     let v = t.ins().bitselect(mask, y, x);
     push(t, v);
 }

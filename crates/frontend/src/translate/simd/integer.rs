@@ -26,16 +26,9 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
         let x = pop_as(t, ty);
         let v = f(t.ins(), x, count);
         push(t, v);
-    } else if let Some((ty, widen)) = extmul(op) {
+    } else if let Some((ty, half)) = extmul_op(op) {
         let (x, y) = pop2_as(t, ty);
-        let b = &mut t.b;
-        let (x, y) = match widen {
-            Half::LowSigned => (b.ins().swiden_low(x), b.ins().swiden_low(y)),
-            Half::HighSigned => (b.ins().swiden_high(x), b.ins().swiden_high(y)),
-            Half::LowUnsigned => (b.ins().uwiden_low(x), b.ins().uwiden_low(y)),
-            Half::HighUnsigned => (b.ins().uwiden_high(x), b.ins().uwiden_high(y)),
-        };
-        let v = t.ins().imul(x, y);
+        let v = extmul(t, x, y, half);
         push(t, v);
     } else {
         match op {
@@ -65,12 +58,21 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
 /// The signed dot product of two `i16x8`s (or `i8x16`s): adjacent products, widened, summed in
 /// pairs, into lanes twice as wide.
 pub(super) fn dot(t: &mut Translator<'_, '_>, x: Value, y: Value) -> Value {
+    let low = extmul(t, x, y, Half::LowSigned);
+    let high = extmul(t, x, y, Half::HighSigned);
+    t.ins().iadd_pairwise(low, high)
+}
+
+/// The lanes of one half of `x` and `y`, extended to twice their width, multiplied.
+pub(super) fn extmul(t: &mut Translator<'_, '_>, x: Value, y: Value, half: Half) -> Value {
     let b = &mut t.b;
-    let (x_low, y_low) = (b.ins().swiden_low(x), b.ins().swiden_low(y));
-    let low = b.ins().imul(x_low, y_low);
-    let (x_high, y_high) = (b.ins().swiden_high(x), b.ins().swiden_high(y));
-    let high = b.ins().imul(x_high, y_high);
-    b.ins().iadd_pairwise(low, high)
+    let (x, y) = match half {
+        Half::LowSigned => (b.ins().swiden_low(x), b.ins().swiden_low(y)),
+        Half::HighSigned => (b.ins().swiden_high(x), b.ins().swiden_high(y)),
+        Half::LowUnsigned => (b.ins().uwiden_low(x), b.ins().uwiden_low(y)),
+        Half::HighUnsigned => (b.ins().uwiden_high(x), b.ins().uwiden_high(y)),
+    };
+    t.ins().imul(x, y)
 }
 
 fn binary(op: &O<'_>) -> Option<(Type, Binary)> {
@@ -212,7 +214,7 @@ fn shift(op: &O<'_>) -> Option<(Type, Binary)> {
 
 /// Which half of the operands' lanes a widening operation takes, and how it extends them.
 #[derive(Clone, Copy)]
-enum Half {
+pub(super) enum Half {
     LowSigned,
     HighSigned,
     LowUnsigned,
@@ -220,7 +222,7 @@ enum Half {
 }
 
 /// `extmul_{low,high}_*`: the operands' type, and which half they widen before multiplying.
-fn extmul(op: &O<'_>) -> Option<(Type, Half)> {
+fn extmul_op(op: &O<'_>) -> Option<(Type, Half)> {
     use Half::*;
     use types::{I8X16, I16X8, I32X4};
     Some(match op {

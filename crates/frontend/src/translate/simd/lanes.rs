@@ -2,14 +2,14 @@
 //! swizzles, and the bitwise operators, which treat a `v128` as 128 bits.
 
 use super::{Translator, pop_as, pop2_as, pop3_as, push, vconst};
-use cranelift_codegen::ir::{ConstantData, InstBuilder, Type, types};
+use cranelift_codegen::ir::{ConstantData, InstBuilder, Type, Value, types};
 use wasmparser::Operator as O;
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     use types::{F32X4, F64X2, I8X16, I16X8, I32, I32X4, I64X2};
     match op {
         O::V128Const { value } => {
-            let v = vconst(&mut t.b, value.i128() as u128);
+            let v = vconst(&mut t.b, I8X16, value.i128() as u128);
             t.push(v);
         }
         O::I8x16Splat => splat(t, I8X16),
@@ -80,12 +80,15 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
 /// `T.splat`: the scalar on the stack in every lane of a `ty`; `i8` and `i16` lanes take the
 /// low bits of an `i32`.
 fn splat(t: &mut Translator<'_, '_>, ty: Type) {
-    let mut x = t.pop();
-    if t.b.func.dfg.value_type(x) != ty.lane_type() {
-        x = t.ins().ireduce(ty.lane_type(), x);
-    }
+    let x = pop_lane(t, ty);
     let v = t.ins().splat(ty, x);
     push(t, v);
+}
+
+/// Pops a scalar as a lane of a `ty`: `i8` and `i16` lanes take the low bits of an `i32`.
+fn pop_lane(t: &mut Translator<'_, '_>, ty: Type) -> Value {
+    let x = t.pop();
+    if t.b.func.dfg.value_type(x) == ty.lane_type() { x } else { t.ins().ireduce(ty.lane_type(), x) }
 }
 
 #[derive(Clone, Copy)]
@@ -110,10 +113,7 @@ fn extract(t: &mut Translator<'_, '_>, ty: Type, lane: u8, extend: Extend) {
 
 /// `T.replace_lane`: the vector with lane `lane` set to the scalar on the stack.
 fn replace(t: &mut Translator<'_, '_>, ty: Type, lane: u8) {
-    let mut x = t.pop();
-    if t.b.func.dfg.value_type(x) != ty.lane_type() {
-        x = t.ins().ireduce(ty.lane_type(), x);
-    }
+    let x = pop_lane(t, ty);
     let vector = pop_as(t, ty);
     let v = t.ins().insertlane(vector, x, lane);
     push(t, v);

@@ -4,7 +4,7 @@
 //! (`ValType::clif`), whatever lanes the instruction that made it worked on. Each instruction
 //! takes its operands as the lane type it works on ([`pop_as`]) and puts its result back as an
 //! `I8X16` ([`push`]). The bitcasts between vector types cost nothing: they only rename a
-//! register, and [`as_type`] drops a pair that undoes itself.
+//! register, and `types::reinterpret` drops a pair that undoes itself.
 //!
 //! The families, each claiming the operators it knows:
 //! - `memory`: loads and stores, whole, extending, splatting, zero-filling and of one lane;
@@ -24,7 +24,8 @@ mod relaxed;
 
 use super::Translator;
 use crate::error::Result;
-use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Opcode, Type, Value, types};
+use crate::types::reinterpret;
+use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use cranelift_frontend::{FuncInstBuilder, FunctionBuilder};
 use wasmparser::Operator;
 
@@ -56,33 +57,18 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &Operator<'_>) -> Result
         || relaxed::translate(t, op))
 }
 
-/// A vector constant of type `I8X16`: `bits`, lane 0 in the least significant byte.
-pub(crate) fn vconst(b: &mut FunctionBuilder<'_>, bits: u128) -> Value {
+/// A vector constant of type `ty`: `bits`, lane 0 in the least significant byte. Made in `ty`
+/// itself, not bitcast from another shape, since the backends match patterns such as
+/// `snarrow(fcvt_to_sint_sat(x), vconst 0)` (one `cvttpd2dq` on x86-64) by the constant's type.
+pub(crate) fn vconst(b: &mut FunctionBuilder<'_>, ty: Type, bits: u128) -> Value {
     let handle = b.func.dfg.constants.insert(bits.to_le_bytes().to_vec().into());
-    b.ins().vconst(types::I8X16, handle)
-}
-
-/// `v` seen as a vector of type `ty`. Lanes are numbered in memory order on every target
-/// (little-endian), as Wasm numbers them.
-pub(super) fn as_type(b: &mut FunctionBuilder<'_>, v: Value, ty: Type) -> Value {
-    if b.func.dfg.value_type(v) == ty {
-        return v;
-    }
-    if let Some(inst) = b.func.dfg.value_def(v).inst()
-        && b.func.dfg.insts[inst].opcode() == Opcode::Bitcast
-    {
-        let source = b.func.dfg.inst_args(inst)[0];
-        if b.func.dfg.value_type(source) == ty {
-            return source;
-        }
-    }
-    b.ins().bitcast(ty, MemFlagsData::new().with_endianness(Endianness::Little), v)
+    b.ins().vconst(ty, handle)
 }
 
 /// Pops a `v128` as a vector of type `ty`.
 pub(super) fn pop_as(t: &mut Translator<'_, '_>, ty: Type) -> Value {
     let v = t.pop();
-    as_type(&mut t.b, v, ty)
+    reinterpret(&mut t.b, v, ty)
 }
 
 /// Pops two `v128`s as vectors of type `ty`.
@@ -101,14 +87,6 @@ pub(super) fn pop3_as(t: &mut Translator<'_, '_>, ty: Type) -> (Value, Value, Va
 
 /// Pushes a vector as a `v128` (an `I8X16`).
 pub(super) fn push(t: &mut Translator<'_, '_>, v: Value) {
-    let v = as_type(&mut t.b, v, types::I8X16);
+    let v = reinterpret(&mut t.b, v, types::I8X16);
     t.push(v);
-}
-
-/// A vector of type `ty` whose bits are all zero: a constant of that type, not a bitcast of
-/// one, since the backends match patterns such as `snarrow(fcvt_to_sint_sat(x), vconst 0)`
-/// (one `cvttpd2dq` on x86-64) by the constant's own type.
-pub(super) fn zeros(t: &mut Translator<'_, '_>, ty: Type) -> Value {
-    let handle = t.b.func.dfg.constants.insert(vec![0u8; 16].into());
-    t.ins().vconst(ty, handle)
 }

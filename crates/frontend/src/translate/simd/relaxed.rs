@@ -13,6 +13,7 @@
 //! | `relaxed_q15mulr_s` | `q15mulr_sat_s` | `q15mulr_sat_s` |
 //! | `relaxed_dot_i8x16_i7x16*` | both operands signed | both operands signed |
 
+use super::integer::Half;
 use super::{Translator, conversions, float, integer, lanes, pop_as, pop2_as, pop3_as, push};
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use wasmparser::Operator as O;
@@ -62,15 +63,12 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
             // that two products of -128 * -128 do not wrap), plus the addend.
             let addend = pop_as(t, I32X4);
             let (x, y) = pop2_as(t, I8X16);
-            let b = &mut t.b;
-            let (x_low, y_low) = (b.ins().swiden_low(x), b.ins().swiden_low(y));
-            let (x_high, y_high) = (b.ins().swiden_high(x), b.ins().swiden_high(y));
-            let products = [b.ins().imul(x_low, y_low), b.ins().imul(x_high, y_high)];
+            let products = [Half::LowSigned, Half::HighSigned].map(|half| integer::extmul(t, x, y, half));
             let [low, high] = products.map(|p| {
-                let (p_low, p_high) = (b.ins().swiden_low(p), b.ins().swiden_high(p));
-                b.ins().iadd_pairwise(p_low, p_high)
+                let (p_low, p_high) = (t.ins().swiden_low(p), t.ins().swiden_high(p));
+                t.ins().iadd_pairwise(p_low, p_high)
             });
-            let quads = b.ins().iadd_pairwise(low, high);
+            let quads = t.ins().iadd_pairwise(low, high);
             let v = t.ins().iadd(quads, addend);
             push(t, v);
         }
