@@ -73,33 +73,18 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         }
         O::BrIf { relative_depth } => {
             let cond = t.pop();
-            let (target, n) = branch_target(t, *relative_depth);
-            let args = block_args(t.peekn(n));
-            let cont = t.b.create_block();
-            t.ins().brif(cond, target, &args, cont, &[]);
-            t.b.seal_block(cont);
-            t.b.switch_to_block(cont);
+            branch_if(t, *relative_depth, cond, true);
         }
         O::BrOnNull { relative_depth } => {
             // Branches with the operands below the reference; goes on with it otherwise.
             let r = t.pop();
-            let (target, n) = branch_target(t, *relative_depth);
-            let args = block_args(t.peekn(n));
-            let cont = t.b.create_block();
-            t.ins().brif(r, cont, &[], target, &args);
-            t.b.seal_block(cont);
-            t.b.switch_to_block(cont);
+            branch_if(t, *relative_depth, r, false);
             t.push(r);
         }
         O::BrOnNonNull { relative_depth } => {
             // Branches with the reference as the last operand; drops it otherwise.
             let r = *t.stack.last().expect("validated");
-            let (target, n) = branch_target(t, *relative_depth);
-            let args = block_args(t.peekn(n));
-            let cont = t.b.create_block();
-            t.ins().brif(r, target, &args, cont, &[]);
-            t.b.seal_block(cont);
-            t.b.switch_to_block(cont);
+            branch_if(t, *relative_depth, r, true);
             t.pop();
         }
         O::BrTable { targets } => {
@@ -210,6 +195,21 @@ fn branch_target(t: &mut Translator<'_, '_>, depth: u32) -> (ir::Block, usize) {
         f.next_reached = true;
     }
     f.branch_target()
+}
+
+/// Branches `depth` frames out, carrying the operands the target takes, when `cond` is nonzero
+/// (`if_nonzero`) or zero; goes on in a new block otherwise.
+fn branch_if(t: &mut Translator<'_, '_>, depth: u32, cond: ir::Value, if_nonzero: bool) {
+    let (target, n) = branch_target(t, depth);
+    let args = block_args(t.peekn(n));
+    let cont = t.b.create_block();
+    if if_nonzero {
+        t.ins().brif(cond, target, &args, cont, &[]);
+    } else {
+        t.ins().brif(cond, cont, &[], target, &args);
+    }
+    t.b.seal_block(cont);
+    t.b.switch_to_block(cont);
 }
 
 fn branch(t: &mut Translator<'_, '_>, depth: u32) {
