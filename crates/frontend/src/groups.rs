@@ -116,11 +116,12 @@ impl TailGroups {
                     }
                     // Any function of the type whose reference can be taken.
                     O::ReturnCallRef { type_index } => {
-                        let Some(&want) = info.canonical.get(type_index as usize) else { continue };
+                        if info.canonical.get(type_index as usize).is_none() {
+                            continue;
+                        }
                         let mut any = false;
                         for (callee, linked_callee) in linked.iter_mut().enumerate() {
-                            let f = first as usize + callee;
-                            if info.escaping_funcs[f] && info.canonical[info.funcs[f] as usize] == want {
+                            if info.ref_call_may_reach(first + callee as u32, type_index) {
                                 links.union(i, callee);
                                 *linked_callee = true;
                                 any = true;

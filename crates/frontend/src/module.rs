@@ -7,7 +7,7 @@
 use crate::error::{CompileError, Result};
 use crate::types::{
     CompositeType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, SubType, TableType,
-    TypeIndex, ValType, canonical_group,
+    TypeIndex, ValType, canonical_group, is_declared_subtype,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -143,18 +143,27 @@ impl ModuleInfo {
 
     /// Whether type `sub` is type `sup` or one of its declared subtypes.
     pub fn is_subtype(&self, sub: u32, sup: u32) -> bool {
-        let target = self.canonical[sup as usize];
-        let mut at = Some(sub);
-        while let Some(index) = at {
-            if self.canonical[index as usize] == target {
-                return true;
-            }
-            at = match self.types[index as usize].supertype {
+        is_declared_subtype(
+            sub,
+            sup,
+            |a, b| self.canonical[a as usize] == self.canonical[b as usize],
+            |index| match self.types[index as usize].supertype {
                 Some(TypeIndex::Module(parent)) => Some(parent),
                 _ => None,
-            };
-        }
-        false
+            },
+        )
+    }
+
+    /// The module indices of each recursion group's types.
+    pub fn rec_group_ranges(&self) -> impl Iterator<Item = std::ops::Range<u32>> + '_ {
+        rec_group_ranges(&self.rec_groups, self.types.len())
+    }
+
+    /// Whether a `return_call_ref` of type `type_index` may reach function `func` and pass its
+    /// arguments as they are: `func` is of that exact type and its reference can be taken.
+    pub fn ref_call_may_reach(&self, func: u32, type_index: u32) -> bool {
+        self.escaping_funcs[func as usize]
+            && self.canonical[self.funcs[func as usize] as usize] == self.canonical[type_index as usize]
     }
 
     /// Whether any type declares a supertype or leaves itself open to subtypes: then a call
@@ -420,14 +429,22 @@ fn ref_type(ty: wasmparser::RefType) -> Result<ValType> {
     Ok(ValType::Ref(RefType { nullable: ty.is_nullable(), heap }))
 }
 
+/// The type indices of each recursion group, from where each starts (`rec_groups`) and the
+/// number of types.
+fn rec_group_ranges(rec_groups: &[u32], types: usize) -> impl Iterator<Item = std::ops::Range<u32>> + '_ {
+    rec_groups
+        .iter()
+        .enumerate()
+        .map(move |(g, &start)| start..rec_groups.get(g + 1).copied().unwrap_or(types as u32))
+}
+
 /// Per type index, the first index of a type equal to it: recursion groups are equal when
 /// their [`canonical_group`] keys are, which name types outside the group by their canonical
 /// indices (earlier groups, already resolved).
 fn canonical_indices(types: &[SubType], rec_groups: &[u32]) -> Vec<u32> {
     let mut canonical: Vec<u32> = Vec::with_capacity(types.len());
     let mut seen: HashMap<Vec<SubType>, u32> = HashMap::new();
-    for (g, &start) in rec_groups.iter().enumerate() {
-        let end = rec_groups.get(g + 1).copied().unwrap_or(types.len() as u32);
+    for std::ops::Range { start, end } in rec_group_ranges(rec_groups, types.len()) {
         let group = &types[start as usize..end as usize];
         let key = canonical_group(group, start, |i| {
             TypeIndex::Module(canonical.get(i as usize).copied().unwrap_or(i))

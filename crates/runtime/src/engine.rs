@@ -8,7 +8,7 @@ use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
-use kite_frontend::types::canonical_group;
+use kite_frontend::types::{canonical_group, is_declared_subtype};
 use kite_frontend::{
     CodeSettings, CompileOptions, Convention, FuncType, Interrupts, IsaOptions, ModuleInfo, OwnedTargetIsa,
     SubType, Target, TypeIndex, ValType, trampoline,
@@ -361,8 +361,7 @@ impl Engine {
     pub(crate) fn register_types(&self, info: &ModuleInfo) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(info.types.len());
         let mut registry = self.0.types.write().expect("types");
-        for (g, &start) in info.rec_groups.iter().enumerate() {
-            let end = info.rec_groups.get(g + 1).copied().unwrap_or(info.types.len() as u32);
+        for std::ops::Range { start, end } in info.rec_group_ranges() {
             let key = group_key(&info.types[start as usize..end as usize], start, &ids);
             let first = registry.register_group(key);
             ids.extend(first..first + (end - start));
@@ -378,17 +377,15 @@ impl Engine {
     /// Whether type `sub` is type `sup` or one of its declared subtypes.
     pub(crate) fn is_subtype(&self, sub: u32, sup: u32) -> bool {
         let registry = self.0.types.read().expect("types");
-        let mut at = Some(sub);
-        while let Some(id) = at {
-            if id == sup {
-                return true;
-            }
-            at = match registry.types[id as usize].supertype {
+        is_declared_subtype(
+            sub,
+            sup,
+            |a, b| a == b,
+            |id| match registry.types[id as usize].supertype {
                 Some(TypeIndex::Engine(parent)) => Some(parent),
                 _ => None,
-            };
-        }
-        false
+            },
+        )
     }
 
     /// Whether a value of type `sub` is a value of type `sup` (both naming engine ids).

@@ -135,14 +135,8 @@ impl Instance {
         for (import, value) in info.imports.iter().zip(imports) {
             let want = module.entity_type(import.index);
             let have = value.ty(&store);
-            let engine = &store.opaque_ref().engine;
-            let accepted = match (import.index, value) {
-                // By id: a function of a subtype of the declared type will do.
-                (EntityIndex::Func(i), Extern::Func(f)) => {
-                    engine.is_subtype(f.funcref().type_id, module.type_ids()[info.funcs[i as usize] as usize])
-                }
-                _ => import_accepts(engine, &want, &have),
-            };
+            let accepted =
+                import_accepts(&store.opaque_ref().engine, module, import.index, value, &want, &have);
             if !accepted && want == have {
                 bail!(LinkError::NotSubtype(import.module.clone(), import.name.clone(), have));
             }
@@ -395,11 +389,24 @@ impl Instance {
     }
 }
 
-/// Whether an import declared as `want` accepts a value of type `have` (both naming engine
-/// ids). What can be written must match exactly; what is only read may be of a subtype.
-fn import_accepts(engine: &crate::Engine, want: &ExternType, have: &ExternType) -> bool {
+/// Whether the module's import at `index`, declared as `want`, accepts `value`, of type `have`
+/// (both naming engine ids). A function is compared by its type id, so that one of a declared
+/// subtype will do; for the rest, what can be written must match exactly and what is only read
+/// may be of a subtype.
+fn import_accepts(
+    engine: &crate::Engine,
+    module: &Module,
+    index: EntityIndex,
+    value: &Extern,
+    want: &ExternType,
+    have: &ExternType,
+) -> bool {
     match (want, have) {
-        (ExternType::Func(a), ExternType::Func(b)) => a == b,
+        (ExternType::Func(_), ExternType::Func(_)) => {
+            let (EntityIndex::Func(i), Extern::Func(f)) = (index, value) else { return false };
+            engine
+                .is_subtype(f.funcref().type_id, module.type_ids()[module.info().funcs[i as usize] as usize])
+        }
         (ExternType::Global(a), ExternType::Global(b)) => {
             a.mutable == b.mutable
                 && if a.mutable {

@@ -218,9 +218,7 @@ pub(super) fn dispatch_ref_to_members(
 ) -> bool {
     let Some(state) = &t.shared.group else { return false };
     let info = t.env.info;
-    let want = info.canonical[type_index as usize];
-    let member =
-        |f: u32| info.canonical[info.funcs[f as usize] as usize] == want && info.escaping_funcs[f as usize];
+    let member = |f: u32| info.ref_call_may_reach(f, type_index);
     let last = match state.group.members.iter().copied().filter(|f| member(*f)).max() {
         Some(last) => last,
         None => return false,
