@@ -1,10 +1,15 @@
-//! From a module's bytes to one blob of machine code with its relocations and trap table.
+//! From a module's bytes to a `CompiledModule` (see `compiled`), and a fused group compiled
+//! again on its profile (`recompile_group`, see `tiering`).
 //!
 //! Functions are translated and compiled on all cores, each worker reusing its Cranelift
 //! contexts; the results are laid out in function order. Calls between the module's functions
 //! stay relocations until the runtime publishes the blob at its final address.
 
 use crate::cc::Convention;
+use crate::compiled::{
+    CodeBlob, CodeSettings, CompiledFunction, CompiledGroup, CompiledModule, RelocTarget, Relocation,
+    TrapSite, TrapStubs,
+};
 use crate::error::{CompileError, Result};
 use crate::facts::ModuleFacts;
 use crate::groups::TailGroups;
@@ -17,12 +22,10 @@ use crate::translate::interrupts::Interrupts;
 use crate::translate::{FUNC_NAMESPACE, FuncEnv, TranslatorContext, translate_function};
 use crate::trap::TrapKind;
 use crate::vmctx::VMOffsets;
-use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{ExternalName, Function, LibCall};
+use cranelift_codegen::ir::{ExternalName, Function};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedRelocTarget};
-use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 /// What a context prefix is rounded to: a multiple of every page size Linux uses.
@@ -104,169 +107,8 @@ impl CompileOptions {
     }
 }
 
-/// What code compiled under some [`CompileOptions`] depends on (see
-/// [`CompileOptions::code_settings`]): a saved module runs only where these are equal.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CodeSettings {
-    /// The target triple, as Cranelift names it.
-    pub triple: String,
-    /// Cranelift's settings, shared and target-specific (the CPU features used), as
-    /// `name=value`.
-    pub flags: Vec<String>,
-    /// The calling convention's name (`cc::by_name` finds it again).
-    pub convention: String,
-    pub tier_up: bool,
-    /// Fuel and epoch checks.
-    pub interrupts: Interrupts,
-    /// The Wasm features validation accepted (`WasmFeatures` bits): a module saved under more
-    /// features than a load allows would be accepted without being valid there.
-    pub features: u64,
-}
-
-/// What a relocation points at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RelocTarget {
-    /// A function defined in the same module, by function index.
-    Func(u32),
-    /// A helper Cranelift calls for operations the target lacks (float rounding without SSE4.1).
-    LibCall(#[serde(with = "crate::serde_cranelift::libcall")] LibCall),
-    /// A fused group's function, by group index; `compile_module` turns these into `Offset`s.
-    Group(u32),
-    /// An offset in the same blob.
-    Offset(u32),
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Relocation {
-    /// Offset in the code blob of the bytes to patch.
-    pub offset: u32,
-    #[serde(with = "crate::serde_cranelift::reloc")]
-    pub kind: Reloc,
-    pub target: RelocTarget,
-    pub addend: i64,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct TrapSite {
-    pub offset: u32,
-    pub kind: TrapKind,
-    /// The trapping function sets up no frame record (a `preserve_none` function that needs
-    /// none): its return address is where its caller left it, on top of the stack (x86-64) or
-    /// in the link register (AArch64), and the frame pointer is its caller's.
-    pub frameless: bool,
-}
-
-/// A piece of compiled code: one function or trampoline, or a whole module's worth.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct CodeBlob {
-    #[serde(with = "crate::byte_buf")]
-    pub code: Vec<u8>,
-    pub relocs: Vec<Relocation>,
-    /// Sorted by offset.
-    pub traps: Vec<TrapSite>,
-}
-
-impl CodeBlob {
-    /// Appends `other` at an offset aligned to `align` bytes, which it returns. Callers pass the
-    /// target's preferred function alignment (`isa.function_alignment().preferred`, 32 on x86-64
-    /// and AArch64, as Wasmtime lays functions out): at 16 a hot loop can straddle a 32-byte
-    /// fetch window or not depending on its neighbours' sizes, which once made a sieve 1.5x
-    /// slower than under Wasmtime.
-    pub fn append(&mut self, other: CodeBlob, align: u32) -> u32 {
-        while !self.code.len().is_multiple_of(align as usize) {
-            self.code.push(0);
-        }
-        let base = self.code.len() as u32;
-        self.code.extend_from_slice(&other.code);
-        self.relocs.extend(other.relocs.into_iter().map(|r| Relocation { offset: r.offset + base, ..r }));
-        self.traps.extend(other.traps.into_iter().map(|t| TrapSite { offset: t.offset + base, ..t }));
-        base
-    }
-}
-
-/// Where a fused group's function landed, and which member each part of its code belongs to.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CompiledGroup {
-    pub offset: u32,
-    pub len: u32,
-    /// (start, end, function index), relative to `offset`, sorted, covering the whole function.
-    pub members: Vec<(u32, u32, u32)>,
-    /// Its indirect tail calls' `br_table`s in translation order: each one's number of table
-    /// elements. Profiles are laid out by them (see `tiering`).
-    pub sites: Vec<u32>,
-    /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
-    pub prologue_stack_check: bool,
-    #[serde(skip)]
-    pub clif: Option<String>,
-    #[serde(skip)]
-    pub disasm: Option<String>,
-}
-
-/// Where one function landed in the module's code, and its text if kept.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CompiledFunction {
-    pub func_index: u32,
-    pub offset: u32,
-    pub len: u32,
-    /// Whether Cranelift checks the stack limit in its prologue (see `compile_stack_checked`).
-    pub prologue_stack_check: bool,
-    #[serde(skip)]
-    pub clif: Option<String>,
-    #[serde(skip)]
-    pub disasm: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct TrapStubs {
-    pub null: u32,
-    pub bad_signature: u32,
-}
-
-/// A module compiled for one target and convention.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CompiledModule {
-    pub info: ModuleInfo,
-    pub facts: ModuleFacts,
-    /// How the module's own function types travel (see `plans`).
-    pub plans: TypePlans,
-    /// Fused tail-call groups (none unless the convention fuses).
-    pub groups: TailGroups,
-    pub offsets: VMOffsets,
-    /// Set when the `VMContext` lives this many bytes below memory 0's base, and functions'
-    /// context value is that base.
-    pub context_prefix: Option<u32>,
-    pub blob: CodeBlob,
-    /// One per defined function, in order; a fused group's member is its entry stub.
-    pub functions: Vec<CompiledFunction>,
-    /// One per fused group, in order.
-    pub group_code: Vec<CompiledGroup>,
-    /// Offsets of the stubs dispatch arrays use for null and mistyped entries, if any arrays.
-    pub trap_stubs: Option<TrapStubs>,
-    /// Not saved with the module: whoever loads it names the convention (see `CodeSettings`).
-    #[serde(skip)]
-    pub convention: &'static str,
-}
-
-impl CompiledModule {
-    pub fn defined_function(&self, func_index: u32) -> &CompiledFunction {
-        &self.functions[(func_index - self.info.num_imported_funcs) as usize]
-    }
-
-    /// Which function each range of the code belongs to, as (start, end, function index), for
-    /// backtraces: functions, and the members' parts of fused group functions.
-    pub fn code_ranges(&self) -> Vec<(u32, u32, u32)> {
-        let mut ranges: Vec<_> =
-            self.functions.iter().map(|f| (f.offset, f.offset + f.len, f.func_index)).collect();
-        for g in &self.group_code {
-            ranges.extend(g.members.iter().map(|(s, e, f)| (g.offset + s, g.offset + e, *f)));
-        }
-        ranges.sort();
-        ranges
-    }
-}
-
 /// A module parsed, with the facts that translating any part of it reads.
-pub(crate) struct Analysis {
+struct Analysis {
     pub isa: OwnedTargetIsa,
     pub info: ModuleInfo,
     pub facts: ModuleFacts,
@@ -537,7 +379,7 @@ fn compile_unit(
 
 /// Translates and compiles fused group `g` from its members' bodies; returns its code and its
 /// `br_table` sites.
-pub(crate) fn compile_group(
+fn compile_group(
     env: &FuncEnv<'_>,
     g: u32,
     inputs: &[FunctionInput<'_>],
@@ -547,6 +389,40 @@ pub(crate) fn compile_group(
     compile_stack_checked(env, keep_text, &format!("fused group {g}"), |env, func| {
         translate_group(env, g, inputs.to_vec(), tctx, func)
     })
+}
+
+/// A group compiled a second time, to go somewhere of its own.
+#[derive(Debug)]
+pub struct RecompiledGroup {
+    /// Position-independent code; calls to the module's functions take absolute addresses.
+    pub blob: CodeBlob,
+    /// (start, end, function index) of each member's code, sorted.
+    pub members: Vec<(u32, u32, u32)>,
+    /// What each site tests first.
+    pub hot: Vec<Option<u32>>,
+}
+
+/// Compiles fused group `group` of the module in `bytes`, compiled before with `options`, again,
+/// testing `hot` first (per site, a table element or nothing; `tiering::hot_elements` picks them
+/// from a profile, or a profile kept from an earlier run gives them). Each element must be
+/// within its site's table (`CompiledGroup::sites`).
+pub fn recompile_group(
+    bytes: &[u8],
+    options: &CompileOptions,
+    group: u32,
+    hot: Vec<Option<u32>>,
+) -> Result<RecompiledGroup> {
+    let (analysis, bodies) = Analysis::new(bytes, options)?;
+    let env = analysis.env(options, GroupTier::Speculating(&hot), true);
+    let inputs: Vec<_> = bodies
+        .into_iter()
+        .enumerate()
+        .filter(|(slot, _)| analysis.groups.group_of.get(*slot).copied().flatten() == Some(group))
+        .map(|(_, input)| input)
+        .collect();
+    let (piece, _) = compile_group(&env, group, &inputs, &mut TranslatorContext::default(), false)?;
+    let members = member_ranges(&piece.srclocs, piece.blob.code.len() as u32);
+    Ok(RecompiledGroup { blob: piece.blob, members, hot })
 }
 
 /// The largest frame a function may set up below the stack limit without checking it: a
@@ -580,7 +456,7 @@ fn compile_stack_checked<T>(
 
 /// The members' ranges of a group function's code, from its source locations (a member's
 /// index): each range runs to the start of the next, so every byte has an owner.
-pub(crate) fn member_ranges(srclocs: &[(u32, u32, u32)], len: u32) -> Vec<(u32, u32, u32)> {
+fn member_ranges(srclocs: &[(u32, u32, u32)], len: u32) -> Vec<(u32, u32, u32)> {
     let mut ranges: Vec<(u32, u32, u32)> = Vec::new();
     for &(start, _, func) in srclocs {
         match ranges.last_mut() {

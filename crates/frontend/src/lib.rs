@@ -13,6 +13,7 @@
 pub mod byte_buf;
 pub mod cc;
 pub mod compile;
+pub mod compiled;
 pub mod error;
 pub mod facts;
 pub mod groups;
@@ -28,9 +29,8 @@ pub mod types;
 pub mod vmctx;
 
 pub use cc::Convention;
-pub use compile::{
-    CodeBlob, CodeSettings, CompileOptions, CompiledModule, RelocTarget, Relocation, TrapSite, compile_module,
-};
+pub use compile::{CompileOptions, compile_module};
+pub use compiled::{CodeBlob, CodeSettings, CompiledModule, RelocTarget, Relocation, TrapSite};
 pub use cranelift_codegen::binemit::Reloc;
 pub use cranelift_codegen::ir::LibCall;
 pub use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};

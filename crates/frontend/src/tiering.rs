@@ -9,20 +9,19 @@
 //! 1. The first compilation counts, at each `br_table` site, how often each table element is
 //!    taken, in counters the instance holds, and counts down a budget of calls per group.
 //! 2. When the budget runs out the code calls the runtime's `TierUp`, which recompiles the
-//!    group with [`recompile_group`]: each site first tests the element that took at least a
-//!    quarter of its calls, if one did. The runtime publishes the new code and points the
-//!    instance's `VMGroup` at it; entry stubs go through it.
+//!    group with `compile::recompile_group`: each site first tests the element that took at
+//!    least a quarter of its calls ([`hot_elements`]), if one did. The runtime publishes the
+//!    new code and points the instance's `VMGroup` at it; entry stubs go through it.
 //! 3. The call that ran out of budget leaves with a real tail call to its callee's entry stub,
 //!    which leads into the new code. An interpreter's state is all in the call's arguments, so
 //!    this moves a running loop to the new code (on-stack replacement for free).
 //!
-//! Sites are numbered in translation order, which is the same in both compilations. Groups
-//! whose sites share one dispatch block (too many edges) do not tier.
+//! Sites are numbered in translation order, which is the same in both compilations. Every group
+//! with a site tiers (a set of functions too large to fuse stays `wide`, see `groups`). This
+//! module is the design and the arithmetic of profiles; the code each tier puts before a site's
+//! `br_table` is `translate::dispatch`'s, and the second compilation `compile::recompile_group`.
 
-use crate::compile::{Analysis, CodeBlob, CompileOptions, compile_group, member_ranges};
-use crate::error::Result;
 use crate::groups::TailGroup;
-use crate::translate::TranslatorContext;
 
 /// How a fused group is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,51 +62,6 @@ pub fn hot_elements(sites: &[u32], counters: &[u32]) -> Vec<Option<u32>> {
             (*count > 0 && u64::from(*count) * 4 >= total).then_some(element as u32)
         })
         .collect()
-}
-
-/// A group compiled a second time, to go somewhere of its own.
-#[derive(Debug)]
-pub struct RecompiledGroup {
-    /// Position-independent code; calls to the module's functions take absolute addresses.
-    pub blob: CodeBlob,
-    /// (start, end, function index) of each member's code, sorted.
-    pub members: Vec<(u32, u32, u32)>,
-    /// What each site tests first.
-    pub hot: Vec<Option<u32>>,
-}
-
-/// Recompiles fused group `group` of the module in `bytes`, compiled before with `options`,
-/// on the profile its first compilation gathered (`sites` as that compilation reported them).
-pub fn recompile_group(
-    bytes: &[u8],
-    options: &CompileOptions,
-    group: u32,
-    sites: &[u32],
-    counters: &[u32],
-) -> Result<RecompiledGroup> {
-    recompile_group_speculating(bytes, options, group, hot_elements(sites, counters))
-}
-
-/// Recompiles fused group `group` as `recompile_group` does, testing `hot` first (per site, a
-/// table element or nothing): a profile kept from an earlier run. Each element must be within
-/// its site's table (`CompiledGroup::sites`).
-pub fn recompile_group_speculating(
-    bytes: &[u8],
-    options: &CompileOptions,
-    group: u32,
-    hot: Vec<Option<u32>>,
-) -> Result<RecompiledGroup> {
-    let (analysis, bodies) = Analysis::new(bytes, options)?;
-    let env = analysis.env(options, GroupTier::Speculating(&hot), true);
-    let inputs: Vec<_> = bodies
-        .into_iter()
-        .enumerate()
-        .filter(|(slot, _)| analysis.groups.group_of.get(*slot).copied().flatten() == Some(group))
-        .map(|(_, input)| input)
-        .collect();
-    let (piece, _) = compile_group(&env, group, &inputs, &mut TranslatorContext::default(), false)?;
-    let members = member_ranges(&piece.srclocs, piece.blob.code.len() as u32);
-    Ok(RecompiledGroup { blob: piece.blob, members, hot })
 }
 
 #[cfg(test)]

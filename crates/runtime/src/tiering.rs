@@ -8,7 +8,8 @@ use crate::code_memory::CodeMemory;
 use crate::instance::InstanceData;
 use crate::module::Module;
 use anyhow::{Context, Result};
-use kite_frontend::tiering::{counters_len, hot_elements, recompile_group_speculating};
+use kite_frontend::compile::recompile_group;
+use kite_frontend::tiering::{counters_len, hot_elements};
 use kite_frontend::vmctx::group;
 use kite_frontend::{CompileOptions, CompiledModule};
 use std::sync::{Mutex, MutexGuard};
@@ -104,7 +105,7 @@ fn recompile(module: &Module, index: u32, hot: Vec<Option<u32>>) -> Result<(Code
     let options = module.engine().compile_options();
     // On a thread of its own: Cranelift needs more stack than Wasm code may have left.
     let recompiled = std::thread::scope(|s| {
-        s.spawn(|| recompile_group_speculating(bytes, &options, index, hot))
+        s.spawn(|| recompile_group(bytes, &options, index, hot))
             .join()
             .map_err(|_| anyhow::anyhow!("recompiling panicked"))
     })??;

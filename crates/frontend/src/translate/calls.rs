@@ -5,8 +5,10 @@
 //! through a `VMFuncRef` (code pointer, callee context, type id). `call_indirect` checks bounds,
 //! null and signature, in that order, as the spec orders its traps; the signature check is one
 //! compare of engine-wide type ids, and where the expected type may have subtypes a call to the
-//! runtime settles a mismatch. `call_ref` checks null only: validation proved the type.
+//! runtime settles a mismatch. `call_ref` checks null only: validation proved the type. Indirect
+//! calls whose callees are known at compile time go to `dispatch`.
 
+use super::dispatch::{self, StaticCall, Via};
 use super::{Translator, invariant, readonly, trusted};
 use crate::error::Result;
 use crate::trap::TrapKind;
@@ -68,9 +70,7 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
         && let Some(array) = t.env.facts.dispatch_array(table, type_index)
     {
         let call = StaticCall { ty, type_index, via: Via::Array { table, array }, index, args: &args };
-        if !(tail && super::fused::dispatch_to_members(t, &call)) {
-            static_dispatch(t, &call, tail);
-        }
+        dispatch::through_static_table(t, &call, tail);
         return;
     }
 
@@ -118,20 +118,20 @@ fn check_signature(t: &mut Translator<'_, '_>, func_ref: Value, type_index: u32)
 }
 
 /// `call_ref` and `return_call_ref`: through the `VMFuncRef` on the stack, after a null check.
-/// In a fused group, a `return_call_ref` to a member jumps to it (`fused::dispatch_ref_to_members`).
+/// In a fused group, a `return_call_ref` to a member jumps to it (`dispatch::ref_to_members`).
 fn call_ref(t: &mut Translator<'_, '_>, type_index: u32, tail: bool) {
     let ty = t.env.info.func_type_at(type_index);
     let func_ref = t.pop();
     let args = t.popn(ty.params.len());
     t.ins().trapz(func_ref, TrapKind::NullFunctionReference.code());
-    if tail && super::fused::dispatch_ref_to_members(t, ty, type_index, func_ref, &args) {
+    if tail && dispatch::ref_to_members(t, ty, type_index, func_ref, &args) {
         return;
     }
     through_func_ref(t, ty, type_index, func_ref, &args, tail);
 }
 
 /// A call through a non-null `VMFuncRef`, of a function whose type validation proved.
-fn through_func_ref(
+pub(super) fn through_func_ref(
     t: &mut Translator<'_, '_>,
     ty: &FuncType,
     type_index: u32,
@@ -165,7 +165,7 @@ fn indirect(
     }
 }
 
-fn push_results(
+pub(super) fn push_results(
     t: &mut Translator<'_, '_>,
     ty: &FuncType,
     call: cranelift_codegen::ir::Inst,
@@ -175,57 +175,4 @@ fn push_results(
     let raw = t.b.inst_results(call).to_vec();
     let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
     t.stack.extend(results);
-}
-
-/// An indirect call whose possible callees are known at compile time, as translated so far:
-/// through a static table (see `facts`), or, in a fused group, through a function reference
-/// (`return_call_ref`).
-#[derive(Clone, Copy)]
-pub(super) struct StaticCall<'c> {
-    pub ty: &'c FuncType,
-    pub type_index: u32,
-    pub via: Via,
-    /// The element index (`i32`): of the table, or of the function in the instance's
-    /// `VMFuncRef` array, where one past the last function stands for any other function.
-    pub index: Value,
-    pub args: &'c [Value],
-}
-
-/// How a [`StaticCall`] reaches a callee outside the group it is made from.
-#[derive(Clone, Copy)]
-pub(super) enum Via {
-    /// Table `table`'s code-pointer array `array`.
-    Array { table: u32, array: u32 },
-    /// The non-null `VMFuncRef` itself.
-    FuncRef(Value),
-}
-
-/// An indirect call through a static table: a bounds check against the table's fixed size, then
-/// the code pointer from the dispatch array inside the `VMContext`, whose entries for null or
-/// mistyped elements are stubs that trap as the full check would. The callee is of this
-/// instance: no context switch.
-pub(super) fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool) {
-    let StaticCall { ty, type_index, via, index, args } = *call;
-    let (table, array) = match via {
-        Via::Array { table, array } => (table, array),
-        Via::FuncRef(func_ref) => return through_func_ref(t, ty, type_index, func_ref, args, tail),
-    };
-    let ptr = t.pointer_type();
-    let size = t.env.info.tables[table as usize].limits.min;
-    let index = t.ins().uextend(types::I64, index);
-    let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
-    t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
-    let (vmctx, first) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
-    let byte_offset = t.ins().ishl_imm_u(index, 3);
-    let entry = t.ins().iadd(vmctx, byte_offset);
-    let code = t.ins().load(ptr, readonly(), entry, first);
-    let sig = t.sig_ref(type_index);
-    let call_args = t.env.encode_args(&mut t.b, ty, t.context, None, args);
-    if tail {
-        t.ins().return_call_indirect(sig, code, &call_args);
-        t.reachable = false;
-    } else {
-        let call = t.ins().call_indirect(sig, code, &call_args);
-        push_results(t, ty, call, None);
-    }
 }

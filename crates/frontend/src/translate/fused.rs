@@ -1,6 +1,7 @@
-//! Translation of fused tail-call groups (see `groups`): the group function, the members' tail
-//! calls to each other as jumps, and the entry stubs through which everything else calls a
-//! member.
+//! Translation of fused tail-call groups (see `groups`): the group function, the members' direct
+//! tail calls to each other as jumps, and the entry stubs through which everything else calls a
+//! member. Indirect tail calls to members (`br_table`s, and tiering's code before them) are
+//! `dispatch`'s.
 //!
 //! The group function takes the members' parameters in shared slots plus a selector; its entry
 //! block checks the stack if any member makes ordinary calls, then branches on the selector to
@@ -9,9 +10,8 @@
 //! results are every member's. Code of each member carries the member's index as its source
 //! location, so traps and backtraces name the member, not the group.
 
-use super::calls::{StaticCall, Via, static_dispatch};
 use super::{
-    FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, set_stack_limit, tiering,
+    FuncEnv, Shared, Translator, TranslatorContext, block_args, check_stack, enter, set_stack_limit,
     translate_body,
 };
 use crate::error::Result;
@@ -23,21 +23,20 @@ use cranelift_codegen::ir::{
     self, Function, InstBuilder, JumpTableData, SourceLoc, UserExternalName, UserFuncName, Value,
 };
 use cranelift_frontend::FunctionBuilder;
-use std::collections::HashMap;
 
 /// Namespace of [`UserExternalName`]s that name fused group functions by group index.
 pub const GROUP_NAMESPACE: u32 = 1;
 
 /// The group being translated.
 pub(crate) struct GroupState<'a> {
-    index: u32,
-    tier: GroupTier<'a>,
-    group: &'a TailGroup,
+    pub(super) index: u32,
+    pub(super) tier: GroupTier<'a>,
+    pub(super) group: &'a TailGroup,
     /// Each member's block, taking its Wasm parameters.
-    blocks: Vec<ir::Block>,
+    pub(super) blocks: Vec<ir::Block>,
     /// The `br_table` sites so far, in translation order: each one's number of table elements.
     /// Profiles are kept by site, so a recompilation sees the sites in the same order.
-    sites: Vec<u32>,
+    pub(super) sites: Vec<u32>,
 }
 
 /// Translates group `index` (its members' bodies, in member order) into one function. Returns
@@ -164,142 +163,4 @@ pub(super) fn jump_to_member(t: &mut Translator<'_, '_>, func: u32, args: &[Valu
     t.ins().jump(block, &block_args(args));
     t.reachable = false;
     true
-}
-
-/// What an element of a table known at compile time is, to an indirect tail call of one type
-/// from a group: the spec's trap, a member's block, or a function outside the group.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Element {
-    Null,
-    Mistyped,
-    Member(ir::Block),
-    Outside,
-}
-
-/// A `return_call_indirect` through a table whose contents are known, some of them members of
-/// the group being translated: a `br_table` over the elements, to the members' blocks, and to
-/// traps where the spec traps (out of bounds, null, wrong type). Elements that are functions
-/// outside the group go the way of any static dispatch.
-pub(super) fn dispatch_to_members(t: &mut Translator<'_, '_>, call: &StaticCall<'_>) -> bool {
-    let Some(state) = &t.shared.group else { return false };
-    let Via::Array { table, .. } = call.via else { return false };
-    let Some(Some(entries)) = t.env.groups.table_contents.get(table as usize) else { return false };
-    let info = t.env.info;
-    let elements: Vec<Element> = entries
-        .iter()
-        .map(|e| match e {
-            None => Element::Null,
-            Some(f) if !info.is_subtype(info.funcs[*f as usize], call.type_index) => Element::Mistyped,
-            Some(f) => {
-                state.group.position(*f).map_or(Element::Outside, |p| Element::Member(state.blocks[p]))
-            }
-        })
-        .collect();
-    if !elements.iter().any(|e| matches!(e, Element::Member(_))) {
-        return false;
-    }
-    t.reachable = false;
-    br_table(t, call, &elements);
-    true
-}
-
-/// A `return_call_ref` from a group, to a reference that may be one of its members: a
-/// `br_table` over the instance's functions, indexed by the reference's position in the
-/// instance's `VMFuncRef` array (`vmctx` layout), where members of the call's type are their
-/// blocks and everything else, another instance's function included, is an ordinary call
-/// through the reference. Members of the exact type only: a function of a subtype may take its
-/// parameters in other slots.
-pub(super) fn dispatch_ref_to_members(
-    t: &mut Translator<'_, '_>,
-    ty: &crate::types::FuncType,
-    type_index: u32,
-    func_ref: Value,
-    args: &[Value],
-) -> bool {
-    let Some(state) = &t.shared.group else { return false };
-    let info = t.env.info;
-    let member = |f: u32| info.ref_call_may_reach(f, type_index);
-    let last = match state.group.members.iter().copied().filter(|f| member(*f)).max() {
-        Some(last) => last,
-        None => return false,
-    };
-    let elements: Vec<Element> = (0..=last)
-        .map(|f| match state.group.position(f) {
-            Some(p) if member(f) => Element::Member(state.blocks[p]),
-            _ => Element::Outside,
-        })
-        .chain([Element::Outside])
-        .collect();
-    // The position of the reference in this instance's array, or one past `last` for any
-    // other: a reference below the array wraps around to a large offset.
-    let base = t.env.offsets.funcref(0);
-    let vmctx = t.vmctx;
-    let array = t.ins().iadd_imm_u(vmctx, i64::from(base));
-    let offset = t.ins().isub(func_ref, array);
-    let position = t.ins().udiv_imm_u(offset, i64::from(crate::vmctx::funcref::SIZE));
-    let past = t.ins().iconst(ir::types::I64, i64::from(last) + 1);
-    let position = t.ins().umin(position, past);
-    let index = t.ins().ireduce(ir::types::I32, position);
-    let call = StaticCall { ty, type_index, via: Via::FuncRef(func_ref), index, args };
-    t.reachable = false;
-    br_table(t, &call, &elements);
-    true
-}
-
-/// The `br_table` of an indirect tail call from a group, with its traps and, if any element is
-/// outside the group, the static dispatch for those.
-fn br_table(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, elements: &[Element]) {
-    let mut traps: HashMap<TrapKind, ir::Block> = HashMap::new();
-    let mut trap = |t: &mut Translator<'_, '_>, kind: TrapKind| {
-        *traps.entry(kind).or_insert_with(|| {
-            let block = t.b.create_block();
-            t.b.set_cold_block(block);
-            block
-        })
-    };
-    let outside = elements.contains(&Element::Outside).then(|| {
-        let block = t.b.create_block();
-        t.b.set_cold_block(block);
-        block
-    });
-    let args_now = block_args(call.args);
-    let mut calls = Vec::with_capacity(elements.len());
-    for element in elements {
-        let (block, args) = match element {
-            Element::Member(block) => (*block, args_now.as_slice()),
-            Element::Outside => (outside.expect("made above"), &[][..]),
-            Element::Null => (trap(t, TrapKind::UninitializedElement), &[][..]),
-            Element::Mistyped => (trap(t, TrapKind::BadSignature), &[][..]),
-        };
-        calls.push(t.b.func.dfg.block_call(block, args));
-    }
-    let out_of_bounds = trap(t, TrapKind::UndefinedElement);
-    let default = t.b.func.dfg.block_call(out_of_bounds, &[]);
-    let state = t.shared.group.as_mut().expect("in a group");
-    let (group, site, tier) = (state.index, state.sites.len(), state.tier);
-    let first_counter = crate::tiering::counters_len(&state.sites) as u32;
-    state.sites.push(elements.len() as u32);
-    match tier {
-        GroupTier::Plain => {}
-        GroupTier::Profiling => tiering::count(t, call, group, first_counter, elements.len() as u32),
-        GroupTier::Speculating(hot) => {
-            if let Some(Some(element)) = hot.get(site)
-                && let Some(Element::Member(block)) = elements.get(*element as usize)
-            {
-                tiering::speculate(t, call.index, *element, *block, &args_now);
-            }
-        }
-    }
-    let jump_table = t.b.create_jump_table(JumpTableData::new(default, &calls));
-    t.ins().br_table(call.index, jump_table);
-    for (kind, block) in traps {
-        t.b.switch_to_block(block);
-        t.b.seal_block(block);
-        t.ins().trap(kind.code());
-    }
-    if let Some(block) = outside {
-        t.b.switch_to_block(block);
-        t.b.seal_block(block);
-        static_dispatch(t, call, true);
-    }
 }

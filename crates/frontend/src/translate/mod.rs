@@ -9,13 +9,13 @@
 mod calls;
 mod control;
 mod conversions;
+mod dispatch;
 pub(crate) mod fused;
 pub mod interrupts;
 mod memory;
 mod numeric;
 mod simd;
 mod tables;
-mod tiering;
 mod variables;
 
 use crate::cc::Convention;
