@@ -9,7 +9,7 @@
 //! calls whose callees are known at compile time go to `dispatch`.
 
 use super::dispatch::{self, StaticCall, Via};
-use super::{Translator, invariant, readonly, trusted};
+use super::{Region, Translator, invariant, readonly};
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::types::FuncType;
@@ -75,14 +75,15 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     }
 
     let def = t.table_definition(table);
-    let len = t.ins().load(types::I64, trusted(), def, table_definition::LENGTH as i32);
+    let flags = t.trusted_in(Region::Tables);
+    let len = t.ins().load(types::I64, flags, def, table_definition::LENGTH as i32);
     let index = t.ins().uextend(types::I64, index);
     let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
-    let elements = t.ins().load(ptr, trusted(), def, table_definition::BASE as i32);
+    let elements = t.ins().load(ptr, flags, def, table_definition::BASE as i32);
     let byte_offset = t.ins().ishl_imm_u(index, 3);
     let entry = t.ins().iadd(elements, byte_offset);
-    let func_ref = t.ins().load(ptr, trusted(), entry, 0);
+    let func_ref = t.ins().load(ptr, flags, entry, 0);
     t.ins().trapz(func_ref, TrapKind::UninitializedElement.code());
 
     check_signature(t, func_ref, type_index);

@@ -16,7 +16,7 @@
 //! function whose blocks these `br_table`s jump to.
 
 use super::calls::{push_results, through_func_ref};
-use super::{Translator, block_args, invariant, readonly, trusted};
+use super::{Region, Translator, block_args, invariant, readonly};
 use crate::tiering::{GroupTier, counters_len};
 use crate::trap::TrapKind;
 use crate::types::FuncType;
@@ -233,9 +233,10 @@ fn br_table(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, elements: &[Eleme
 fn count(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, group: u32, first: u32, elements: u32) {
     let slot = t.env.offsets.group(group) as i32;
     let vmctx = t.vmctx;
-    let budget = t.ins().load(types::I64, trusted(), vmctx, slot + group::COUNTDOWN as i32);
+    let flags = t.trusted_in(Region::Profile);
+    let budget = t.ins().load(types::I64, flags, vmctx, slot + group::COUNTDOWN as i32);
     let budget = t.ins().iadd_imm_s(budget, -1);
-    t.ins().store(trusted(), budget, vmctx, slot + group::COUNTDOWN as i32);
+    t.ins().store(flags, budget, vmctx, slot + group::COUNTDOWN as i32);
     let spent = t.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, budget, 0);
     let tier_up = t.b.create_block();
     t.b.set_cold_block(tier_up);
@@ -258,9 +259,9 @@ fn count(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, group: u32, first: u
     let byte_offset = t.ins().ishl_imm_u(column, 2);
     let counter = t.ins().iadd(counters, byte_offset);
     let offset = (first * 4) as i32;
-    let n = t.ins().load(types::I32, trusted(), counter, offset);
+    let n = t.ins().load(types::I32, flags, counter, offset);
     let n = t.ins().iadd_imm_s(n, 1);
-    t.ins().store(trusted(), n, counter, offset);
+    t.ins().store(flags, n, counter, offset);
 }
 
 /// Before a `br_table` whose site mostly goes to `element`, a member's `block`: a compare and a

@@ -90,8 +90,11 @@ enum Ext {
     U32,
 }
 
-pub(super) fn access_flags() -> MemFlagsData {
-    MemFlagsData::new().with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
+/// Flags of an access to linear memory `memory`: it may trap (out of bounds), and it is in the
+/// memory's own alias region.
+pub(super) fn access_flags(t: &mut Translator<'_, '_>, memory: u32) -> MemFlagsData {
+    let flags = MemFlagsData::new().with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()));
+    super::in_region(t.b.func, flags, super::Region::Memory(memory))
 }
 
 /// The host address and constant offset of an access: base + zero-extended index + offset.
@@ -108,7 +111,7 @@ pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value)
 fn load(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, ext: Ext) {
     let index = t.pop();
     let (addr, offset) = address(t, memarg, index);
-    let flags = access_flags();
+    let flags = access_flags(t, memarg.memory);
     let b = t.ins();
     let v = match ext {
         Ext::None => b.load(ty, flags, addr, offset),
@@ -126,7 +129,7 @@ fn load(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, ext: Ext) {
 fn store(t: &mut Translator<'_, '_>, memarg: &MemArg, narrow: Option<Type>) {
     let (index, value) = t.pop2();
     let (addr, offset) = address(t, memarg, index);
-    let flags = access_flags();
+    let flags = access_flags(t, memarg.memory);
     match narrow {
         None => t.ins().store(flags, value, addr, offset),
         Some(types::I8) => t.ins().istore8(flags, value, addr, offset),

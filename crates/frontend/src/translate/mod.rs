@@ -103,6 +103,54 @@ pub(crate) fn invariant() -> MemFlagsData {
     readonly().with_can_move()
 }
 
+/// Kinds of memory the code touches that never overlap, each its own Cranelift alias region, so
+/// that a store to one does not make Cranelift reload what it loaded from another: a guest's
+/// store to linear memory leaves a global it read in its register, and a store to a global or a
+/// table leaves memory's values. (Wasmtime does the same since wasmtime #13525.) Accesses
+/// without a region (the runtime's other fields, the trampolines' value arrays) may alias
+/// anything, and calls may change everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Region {
+    /// Linear memory `n`'s bytes.
+    Memory(u32),
+    /// Global variables' cells, defined (in the `VMContext`) or imported.
+    Globals,
+    /// Tables' elements.
+    Tables,
+    /// Tiering's per-instance state: a group's budget and its profile's counters.
+    Profile,
+}
+
+impl Region {
+    /// Cranelift's key for the region, unique within a function (kite does not inline).
+    fn user_id(self) -> u32 {
+        match self {
+            Region::Globals => 0,
+            Region::Tables => 1,
+            Region::Profile => 2,
+            Region::Memory(n) => 3 + n,
+        }
+    }
+
+    fn description(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Region::Memory(n) => format!("memory {n}").into(),
+            Region::Globals => "globals".into(),
+            Region::Tables => "table elements".into(),
+            Region::Profile => "tiering profile".into(),
+        }
+    }
+}
+
+/// `flags` for an access to `region` in `func`.
+pub(crate) fn in_region(func: &mut Function, flags: MemFlagsData, region: Region) -> MemFlagsData {
+    let regions = &mut func.dfg.alias_regions;
+    let id = regions.get(region.user_id()).unwrap_or_else(|| {
+        regions.insert(ir::AliasRegionData { user_id: region.user_id(), description: region.description() })
+    });
+    flags.with_alias_region(Some(id))
+}
+
 pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().copied().map(BlockArg::from).collect()
 }
@@ -180,6 +228,11 @@ pub(crate) struct Shared<'a> {
 }
 
 impl<'a, 'f> Translator<'a, 'f> {
+    /// Flags of an access to the runtime's data in `region` (aligned, never trapping).
+    pub(crate) fn trusted_in(&mut self, region: Region) -> MemFlagsData {
+        in_region(self.b.func, trusted(), region)
+    }
+
     pub fn push(&mut self, v: Value) {
         self.stack.push(v);
     }

@@ -5,7 +5,7 @@
 //! 0), an `externref` is the runtime's handle (null is 0). Element access is inline; anything that
 //! can resize or bulk-write a table goes through a builtin.
 
-use super::{Translator, trusted};
+use super::{Region, Translator};
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::vmctx::{Builtin, table_definition};
@@ -19,17 +19,20 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::TableGet { table } => {
             let index = t.pop();
             let entry = element_address(t, *table, index);
-            let v = t.ins().load(I64, trusted(), entry, 0);
+            let flags = t.trusted_in(Region::Tables);
+            let v = t.ins().load(I64, flags, entry, 0);
             t.push(v);
         }
         O::TableSet { table } => {
             let (index, value) = t.pop2();
             let entry = element_address(t, *table, index);
-            t.ins().store(trusted(), value, entry, 0);
+            let flags = t.trusted_in(Region::Tables);
+            t.ins().store(flags, value, entry, 0);
         }
         O::TableSize { table } => {
             let def = t.table_definition(*table);
-            let len = t.ins().load(I64, trusted(), def, table_definition::LENGTH as i32);
+            let flags = t.trusted_in(Region::Tables);
+            let len = t.ins().load(I64, flags, def, table_definition::LENGTH as i32);
             let v = t.ins().ireduce(I32, len);
             t.push(v);
         }
@@ -90,11 +93,14 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
 fn element_address(t: &mut Translator<'_, '_>, table: u32, index: Value) -> Value {
     let ptr = t.pointer_type();
     let def = t.table_definition(table);
-    let len = t.ins().load(types::I64, trusted(), def, table_definition::LENGTH as i32);
+    // A table's length and element array change only in builtins: its definition goes with its
+    // elements, never with memory or globals.
+    let flags = t.trusted_in(Region::Tables);
+    let len = t.ins().load(types::I64, flags, def, table_definition::LENGTH as i32);
     let index = t.ins().uextend(types::I64, index);
     let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
     t.trap_if(out_of_bounds, TrapKind::TableOutOfBounds);
-    let elements = t.ins().load(ptr, trusted(), def, table_definition::BASE as i32);
+    let elements = t.ins().load(ptr, flags, def, table_definition::BASE as i32);
     let byte_offset = t.ins().ishl_imm_u(index, 3);
     t.ins().iadd(elements, byte_offset)
 }

@@ -1,7 +1,7 @@
 //! Locals (Cranelift variables, so SSA construction is cranelift-frontend's job) and globals
 //! (stored in the `VMContext`, or behind a pointer there when imported).
 
-use super::{Translator, invariant, trusted};
+use super::{Region, Translator, invariant};
 use crate::error::Result;
 use cranelift_codegen::ir::{InstBuilder, Value};
 use wasmparser::Operator as O;
@@ -24,14 +24,15 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let ty = t.env.info.globals[*global_index as usize];
             let (addr, offset) = global_address(t, *global_index);
             // Immutable globals are set once at instantiation.
-            let flags = if ty.mutable { trusted() } else { invariant() };
+            let flags = if ty.mutable { t.trusted_in(Region::Globals) } else { invariant() };
             let v = t.ins().load(ty.content.clif(), flags, addr, offset);
             t.push(v);
         }
         O::GlobalSet { global_index } => {
             let v = t.pop();
             let (addr, offset) = global_address(t, *global_index);
-            t.ins().store(trusted(), v, addr, offset);
+            let flags = t.trusted_in(Region::Globals);
+            t.ins().store(flags, v, addr, offset);
         }
         _ => return Ok(false),
     }

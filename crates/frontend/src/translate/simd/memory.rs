@@ -5,28 +5,28 @@
 
 use super::{Translator, pop_as, push};
 use crate::translate::memory::{access_flags, address};
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use wasmparser::{MemArg, Operator as O};
 
 pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     use types::{I8X16, I16X8, I32, I32X4, I64, I64X2};
     match op {
         O::V128Load { memarg } => {
-            let (addr, offset) = pop_address(t, memarg);
-            let v = t.ins().load(I8X16, access_flags(), addr, offset);
+            let (addr, offset, flags) = pop_address(t, memarg);
+            let v = t.ins().load(I8X16, flags, addr, offset);
             push(t, v);
         }
         O::V128Store { memarg } => {
             let value = t.pop();
-            let (addr, offset) = pop_address(t, memarg);
-            t.ins().store(access_flags(), value, addr, offset);
+            let (addr, offset, flags) = pop_address(t, memarg);
+            t.ins().store(flags, value, addr, offset);
         }
-        O::V128Load8x8S { memarg } => extend(t, memarg, |b, a, o| b.sload8x8(access_flags(), a, o)),
-        O::V128Load8x8U { memarg } => extend(t, memarg, |b, a, o| b.uload8x8(access_flags(), a, o)),
-        O::V128Load16x4S { memarg } => extend(t, memarg, |b, a, o| b.sload16x4(access_flags(), a, o)),
-        O::V128Load16x4U { memarg } => extend(t, memarg, |b, a, o| b.uload16x4(access_flags(), a, o)),
-        O::V128Load32x2S { memarg } => extend(t, memarg, |b, a, o| b.sload32x2(access_flags(), a, o)),
-        O::V128Load32x2U { memarg } => extend(t, memarg, |b, a, o| b.uload32x2(access_flags(), a, o)),
+        O::V128Load8x8S { memarg } => extend(t, memarg, |b, f, a, o| b.sload8x8(f, a, o)),
+        O::V128Load8x8U { memarg } => extend(t, memarg, |b, f, a, o| b.uload8x8(f, a, o)),
+        O::V128Load16x4S { memarg } => extend(t, memarg, |b, f, a, o| b.sload16x4(f, a, o)),
+        O::V128Load16x4U { memarg } => extend(t, memarg, |b, f, a, o| b.uload16x4(f, a, o)),
+        O::V128Load32x2S { memarg } => extend(t, memarg, |b, f, a, o| b.sload32x2(f, a, o)),
+        O::V128Load32x2U { memarg } => extend(t, memarg, |b, f, a, o| b.uload32x2(f, a, o)),
         O::V128Load8Splat { memarg } => splat(t, memarg, I8X16),
         O::V128Load16Splat { memarg } => splat(t, memarg, I16X8),
         O::V128Load32Splat { memarg } => splat(t, memarg, I32X4),
@@ -46,33 +46,35 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     true
 }
 
-/// Pops the address operand of an access.
-fn pop_address(t: &mut Translator<'_, '_>, memarg: &MemArg) -> (Value, i32) {
+/// Pops the address operand of an access: its base, constant offset and flags.
+fn pop_address(t: &mut Translator<'_, '_>, memarg: &MemArg) -> (Value, i32, MemFlagsData) {
     let index = t.pop();
-    address(t, memarg, index)
+    let (addr, offset) = address(t, memarg, index);
+    (addr, offset, access_flags(t, memarg.memory))
 }
 
-type ExtendingLoad = for<'a, 'f> fn(cranelift_frontend::FuncInstBuilder<'a, 'f>, Value, i32) -> Value;
+type ExtendingLoad =
+    for<'a, 'f> fn(cranelift_frontend::FuncInstBuilder<'a, 'f>, MemFlagsData, Value, i32) -> Value;
 
 /// `v128.loadNxM_{s,u}`: eight bytes, each element widened to twice its width.
 fn extend(t: &mut Translator<'_, '_>, memarg: &MemArg, load: ExtendingLoad) {
-    let (addr, offset) = pop_address(t, memarg);
-    let v = load(t.ins(), addr, offset);
+    let (addr, offset, flags) = pop_address(t, memarg);
+    let v = load(t.ins(), flags, addr, offset);
     push(t, v);
 }
 
 /// `v128.loadN_splat`: one element, copied to every lane of a `ty`.
 fn splat(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type) {
-    let (addr, offset) = pop_address(t, memarg);
-    let x = t.ins().load(ty.lane_type(), access_flags(), addr, offset);
+    let (addr, offset, flags) = pop_address(t, memarg);
+    let x = t.ins().load(ty.lane_type(), flags, addr, offset);
     let v = t.ins().splat(ty, x);
     push(t, v);
 }
 
 /// `v128.loadN_zero`: one `scalar` into lane 0 of a `ty`, the other lanes zero.
 fn load_zero(t: &mut Translator<'_, '_>, memarg: &MemArg, scalar: Type, ty: Type) {
-    let (addr, offset) = pop_address(t, memarg);
-    let x = t.ins().load(scalar, access_flags(), addr, offset);
+    let (addr, offset, flags) = pop_address(t, memarg);
+    let x = t.ins().load(scalar, flags, addr, offset);
     let v = t.ins().scalar_to_vector(ty, x);
     push(t, v);
 }
@@ -80,8 +82,8 @@ fn load_zero(t: &mut Translator<'_, '_>, memarg: &MemArg, scalar: Type, ty: Type
 /// `v128.loadN_lane`: one element into `lane` of the vector on the stack.
 fn load_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
     let vector = pop_as(t, ty);
-    let (addr, offset) = pop_address(t, memarg);
-    let x = t.ins().load(ty.lane_type(), access_flags(), addr, offset);
+    let (addr, offset, flags) = pop_address(t, memarg);
+    let x = t.ins().load(ty.lane_type(), flags, addr, offset);
     let v = t.ins().insertlane(vector, x, lane);
     push(t, v);
 }
@@ -89,7 +91,7 @@ fn load_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
 /// `v128.storeN_lane`: `lane` of the vector on the stack to memory.
 fn store_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
     let vector = pop_as(t, ty);
-    let (addr, offset) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg);
     let x = t.ins().extractlane(vector, lane);
-    t.ins().store(access_flags(), x, addr, offset);
+    t.ins().store(flags, x, addr, offset);
 }
