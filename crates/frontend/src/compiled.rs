@@ -31,6 +31,8 @@ pub struct CodeSettings {
     /// The Wasm features validation accepted (`WasmFeatures` bits): a module saved under more
     /// features than a load allows would be accepted without being valid there.
     pub features: u64,
+    /// Whether memory accesses check bounds (pooled memories) or rely on guard pages.
+    pub bounds_checks: bool,
 }
 
 /// What a relocation points at.

@@ -4,6 +4,7 @@
 
 use crate::cache::{Cache, DEFAULT_CACHE_MAX_SIZE};
 use crate::code_memory::CodeMemory;
+use crate::pool::{MemoryPool, PoolingAllocationConfig};
 use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
 use anyhow::{Context, Result, anyhow};
@@ -34,6 +35,19 @@ pub struct Config {
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) cache_max_size: u64,
     pub(crate) features: WasmFeatures,
+    pub(crate) allocation: InstanceAllocationStrategy,
+}
+
+/// Where instances' linear memories come from, as in Wasmtime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InstanceAllocationStrategy {
+    /// Each memory reserves 8 GiB of address space of its own, and code needs no bounds checks.
+    /// A process holds about 16,000 such memories.
+    #[default]
+    OnDemand,
+    /// Memories are slots of one pool the engine reserves up front (`pool.rs`), and code checks
+    /// bounds on every access: many more instances, each memory at most the slot's size.
+    Pooling(PoolingAllocationConfig),
 }
 
 /// Indirect tail calls a fused group makes before it is recompiled on their profile: a few
@@ -58,6 +72,7 @@ impl Default for Config {
             cache_dir: None,
             cache_max_size: DEFAULT_CACHE_MAX_SIZE,
             features: kite_frontend::module::features(),
+            allocation: InstanceAllocationStrategy::OnDemand,
         }
     }
 }
@@ -74,6 +89,12 @@ impl Config {
             anyhow!("unknown calling convention `{name}` (expected one of: {})", names.join(", "))
         })?;
         Ok(self)
+    }
+
+    /// Where linear memories come from: a reservation each (the default), or a pool.
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Self {
+        self.allocation = strategy;
+        self
     }
 
     /// The most 64 KiB pages any linear memory may have.
@@ -203,6 +224,7 @@ impl Config {
             tier_up: self.tier_up_after.is_some() && self.convention.fuses(),
             interrupts: self.interrupts,
             features: self.features,
+            bounds_checks: matches!(self.allocation, InstanceAllocationStrategy::Pooling(_)),
         }
     }
 }
@@ -268,6 +290,8 @@ struct EngineInner {
     /// The epoch, read by generated code through each store's context (boxed: its address is
     /// handed out and must not move).
     epoch: Box<AtomicU64>,
+    /// Under the pooling allocator, the pool of linear memories.
+    memory_pool: Option<Arc<MemoryPool>>,
 }
 
 /// Compiles modules and owns what their instances share. Cheap to clone.
@@ -293,6 +317,10 @@ impl Engine {
         let isa = options.build_isa()?;
         let settings = options.code_settings()?;
         let cache = config.cache_dir.clone().map(|dir| Cache::new(dir, config.cache_max_size));
+        let memory_pool = match &config.allocation {
+            InstanceAllocationStrategy::OnDemand => None,
+            InstanceAllocationStrategy::Pooling(pool) => Some(Arc::new(MemoryPool::new(pool)?)),
+        };
         Ok(Engine(Arc::new(EngineInner {
             config: config.clone(),
             isa,
@@ -302,7 +330,13 @@ impl Engine {
             types: RwLock::default(),
             trampolines: Mutex::default(),
             epoch: Box::default(),
+            memory_pool,
         })))
+    }
+
+    /// The pool linear memories come from, if the engine pools them.
+    pub(crate) fn memory_pool(&self) -> Option<&Arc<MemoryPool>> {
+        self.0.memory_pool.as_ref()
     }
 
     pub fn config(&self) -> &Config {

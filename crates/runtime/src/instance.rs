@@ -151,8 +151,10 @@ impl Instance {
         let (vmctx, layout, own_memory) = match module.compiled().context_prefix {
             Some(prefix) => {
                 inner.opaque.memory_may_start(info.memories[0])?;
-                let max = inner.opaque.engine.config().max_memory_pages;
-                let memory = LinearMemory::with_prefix(info.memories[0], max, prefix as usize)?;
+                let engine = &inner.opaque.engine;
+                let max = engine.config().max_memory_pages;
+                let pool = engine.memory_pool();
+                let memory = LinearMemory::with_prefix(info.memories[0], max, prefix as usize, pool)?;
                 let vmctx = memory.prefix_start();
                 inner.opaque.memories.push(Box::new(memory));
                 (vmctx, None, Some(Memory(inner.opaque.memories.len() - 1)))

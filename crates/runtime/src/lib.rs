@@ -38,6 +38,7 @@ mod instance;
 mod linker;
 mod memory;
 mod module;
+mod pool;
 mod profiling;
 mod store;
 mod sys;
@@ -49,7 +50,7 @@ pub mod vm;
 
 pub use artifact::{is_precompiled, precompile};
 pub use cache::{DEFAULT_CACHE_MAX_SIZE, default_cache_dir};
-pub use engine::{Config, DEFAULT_TIER_UP_AFTER, Engine};
+pub use engine::{Config, DEFAULT_TIER_UP_AFTER, Engine, InstanceAllocationStrategy};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Instance, LinkError};
@@ -58,6 +59,7 @@ pub use kite_frontend::{
     ValType,
 };
 pub use linker::Linker;
+pub use pool::PoolingAllocationConfig;
 pub use profiling::ProfilingStrategy;
 /// The size of a WebAssembly page, in bytes.
 pub const WASM_PAGE_SIZE: u64 = memory::PAGE_SIZE as u64;

@@ -1,12 +1,15 @@
 //! Linear memories: a reservation of address space big enough that no 32-bit access can leave
 //! it (4 GiB of index + 4 GiB of offset + a guard), of which the first `length` bytes are
 //! read-write and the rest inaccessible. Growing flips more pages to read-write in place, so the
-//! base never moves and generated code can keep it in a register.
+//! base never moves and generated code can keep it in a register. Under the pooling allocator a
+//! memory is a slot of the engine's pool instead (`pool.rs`), and code checks bounds.
 
+use crate::pool::{MemoryPool, Slot};
 use crate::sys;
 use crate::vm::VMMemoryDefinition;
 use anyhow::{Context, Result};
 use kite_frontend::MemoryType;
+use std::sync::Arc;
 
 pub const PAGE_SIZE: usize = 65536;
 /// Index (< 4 GiB) plus static offset (< 4 GiB) plus the widest access.
@@ -21,28 +24,56 @@ pub struct LinearMemory {
     max_pages: u64,
     /// Read-write bytes reserved just below the base, for the owning instance's `VMContext`.
     prefix: usize,
+    /// Where the bytes live: `None` for a reservation of its own, or the pool's slot.
+    slot: Option<Slot>,
 }
 
 impl LinearMemory {
-    pub fn new(ty: MemoryType, engine_max_pages: u64) -> Result<LinearMemory> {
-        LinearMemory::with_prefix(ty, engine_max_pages, 0)
+    pub fn new(
+        ty: MemoryType,
+        engine_max_pages: u64,
+        pool: Option<&Arc<MemoryPool>>,
+    ) -> Result<LinearMemory> {
+        LinearMemory::with_prefix(ty, engine_max_pages, 0, pool)
     }
 
-    /// A memory with `prefix` read-write bytes below its base (a multiple of the page size).
-    pub fn with_prefix(ty: MemoryType, engine_max_pages: u64, prefix: usize) -> Result<LinearMemory> {
-        let max_pages = ty.limits.max.unwrap_or(65536).min(engine_max_pages).min(65536);
+    /// A memory with `prefix` read-write bytes below its base (a multiple of the page size), in
+    /// a reservation of its own or in a slot of `pool`.
+    pub fn with_prefix(
+        ty: MemoryType,
+        engine_max_pages: u64,
+        prefix: usize,
+        pool: Option<&Arc<MemoryPool>>,
+    ) -> Result<LinearMemory> {
+        let mut max_pages = ty.limits.max.unwrap_or(65536).min(engine_max_pages).min(65536);
+        let (start, slot) = match pool {
+            Some(pool) => {
+                let slot = pool.take()?;
+                let capacity = (slot.size().saturating_sub(prefix) / PAGE_SIZE) as u64;
+                if ty.limits.min > capacity {
+                    anyhow::bail!(
+                        "memory minimum of {} pages does not fit a pooled memory of {} bytes \
+                         (PoolingAllocationConfig::max_memory_size)",
+                        ty.limits.min,
+                        slot.size()
+                    );
+                }
+                max_pages = max_pages.min(capacity);
+                (slot.start(), Some(slot))
+            }
+            None => (sys::reserve(prefix + RESERVATION).context("reserving linear memory")?, None),
+        };
         if ty.limits.min > max_pages {
             anyhow::bail!("memory minimum of {} pages exceeds the limit of {max_pages}", ty.limits.min);
         }
-        let start = sys::reserve(prefix + RESERVATION).context("reserving linear memory")?;
-        if prefix > 0 {
+        if prefix > 0 && slot.is_none() {
             // SAFETY: the prefix is the start of the reservation we just made.
             unsafe { sys::protect(start, prefix, true, true, false)? };
         }
-        // SAFETY: within the reservation.
+        // SAFETY: within the reservation or slot.
         let base = unsafe { start.add(prefix) };
         let definition = VMMemoryDefinition { base, length: 0 };
-        let mut memory = LinearMemory { definition, ty, max_pages, prefix };
+        let mut memory = LinearMemory { definition, ty, max_pages, prefix, slot };
         memory.grow(ty.limits.min).context("committing linear memory")?;
         Ok(memory)
     }
@@ -55,7 +86,10 @@ impl LinearMemory {
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta).filter(|n| *n <= self.max_pages)?;
-        if delta > 0 {
+        if let Some(slot) = &mut self.slot {
+            // A pool is read-write throughout: the code checks bounds.
+            slot.used = self.prefix + new as usize * PAGE_SIZE;
+        } else if delta > 0 {
             let start = self.definition.length;
             let len = delta as usize * PAGE_SIZE;
             // SAFETY: the range lies inside our reservation, past everything accessible so far.
@@ -85,8 +119,11 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        // SAFETY: the reservation is ours and no code can reach it once its store is gone.
-        unsafe { sys::release(self.prefix_start(), self.prefix + RESERVATION) };
+        // A slot goes back to its pool when dropped with the memory.
+        if self.slot.is_none() {
+            // SAFETY: the reservation is ours and no code can reach it once its store is gone.
+            unsafe { sys::release(self.prefix_start(), self.prefix + RESERVATION) };
+        }
     }
 }
 
@@ -98,7 +135,7 @@ mod tests {
     #[test]
     fn grows_in_place_up_to_its_maximum() {
         let ty = MemoryType { limits: Limits { min: 1, max: Some(3) } };
-        let mut memory = LinearMemory::new(ty, 65536).unwrap();
+        let mut memory = LinearMemory::new(ty, 65536, None).unwrap();
         let base = memory.definition.base;
         assert_eq!(memory.grow(2), Some(1));
         assert_eq!(memory.grow(1), None);

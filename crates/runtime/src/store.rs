@@ -112,7 +112,7 @@ impl StoreOpaque {
 
     pub(crate) fn new_memory(&mut self, ty: kite_frontend::MemoryType) -> anyhow::Result<crate::Memory> {
         self.memory_may_start(ty)?;
-        let memory = LinearMemory::new(ty, self.engine.config().max_memory_pages)?;
+        let memory = LinearMemory::new(ty, self.engine.config().max_memory_pages, self.engine.memory_pool())?;
         self.memories.push(Box::new(memory));
         Ok(crate::Memory(self.memories.len() - 1))
     }

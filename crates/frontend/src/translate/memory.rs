@@ -1,13 +1,16 @@
 //! Linear memory: loads, stores, `memory.size`/`grow` and the bulk-memory instructions.
 //!
-//! Accesses carry no bounds check: every 32-bit memory sits in a reservation of 8 GiB plus a
-//! guard, so base + index + offset always lands inside it, and pages past the current length
-//! fault. The fault's trap code comes from the access's memory flags.
+//! By default accesses carry no bounds check: every 32-bit memory sits in a reservation of 8 GiB
+//! plus a guard, so base + index + offset always lands inside it, and pages past the current
+//! length fault. The fault's trap code comes from the access's memory flags. Under
+//! `CompileOptions::bounds_checks` (memories from the runtime's pool, packed without guard
+//! regions) each access compares its end with the memory's length first and traps past it.
 
 use super::Translator;
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::vmctx::{Builtin, memory_definition};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use wasmparser::{MemArg, Operator as O};
 
@@ -97,10 +100,14 @@ pub(super) fn access_flags(t: &mut Translator<'_, '_>, memory: u32) -> MemFlagsD
     super::in_region(t.b.func, flags, super::Region::Memory(memory))
 }
 
-/// The host address and constant offset of an access: base + zero-extended index + offset.
-pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value) -> (Value, i32) {
+/// The host address and constant offset of an access of `size` bytes: base + zero-extended
+/// index + offset, after the bounds check if the code checks bounds.
+pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
     let base = t.memory_base(memarg.memory);
     let index = t.ins().uextend(types::I64, index);
+    if t.env.bounds_checks {
+        check_bounds(t, memarg, index, size);
+    }
     let addr = t.ins().iadd(base, index);
     match i32::try_from(memarg.offset) {
         Ok(offset) => (addr, offset),
@@ -108,9 +115,27 @@ pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value)
     }
 }
 
+/// Traps unless the `size` bytes at `index` + the access's offset lie within the memory: the
+/// sum, in 64 bits where a 32-bit index, a 32-bit offset and a size cannot overflow, against
+/// the length (loaded once between calls: see `Region::MemoryLengths`).
+fn check_bounds(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value, size: u32) {
+    let def = t.memory_definition(memarg.memory);
+    let flags = t.trusted_in(super::Region::MemoryLengths);
+    let len = t.ins().load(types::I64, flags, def, memory_definition::LENGTH as i32);
+    let end = t.ins().iadd_imm_u(index, (memarg.offset + u64::from(size)) as i64);
+    let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+    t.trap_if(out_of_bounds, TrapKind::MemoryOutOfBounds);
+}
+
 fn load(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, ext: Ext) {
     let index = t.pop();
-    let (addr, offset) = address(t, memarg, index);
+    let size = match ext {
+        Ext::None => ty.bytes(),
+        Ext::S8 | Ext::U8 => 1,
+        Ext::S16 | Ext::U16 => 2,
+        Ext::S32 | Ext::U32 => 4,
+    };
+    let (addr, offset) = address(t, memarg, index, size);
     let flags = access_flags(t, memarg.memory);
     let b = t.ins();
     let v = match ext {
@@ -128,7 +153,8 @@ fn load(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, ext: Ext) {
 /// Stores the value on top of the stack, narrowed to `narrow` if given.
 fn store(t: &mut Translator<'_, '_>, memarg: &MemArg, narrow: Option<Type>) {
     let (index, value) = t.pop2();
-    let (addr, offset) = address(t, memarg, index);
+    let size = narrow.unwrap_or_else(|| t.b.func.dfg.value_type(value)).bytes();
+    let (addr, offset) = address(t, memarg, index, size);
     let flags = access_flags(t, memarg.memory);
     match narrow {
         None => t.ins().store(flags, value, addr, offset),

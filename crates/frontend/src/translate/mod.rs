@@ -64,6 +64,8 @@ pub struct FuncEnv<'m> {
     pub prologue_stack_check: bool,
     /// Fuel and epoch checks (see `interrupts`).
     pub interrupts: interrupts::Interrupts,
+    /// Check each linear-memory access against the memory's length (`CompileOptions`).
+    pub bounds_checks: bool,
 }
 
 impl FuncEnv<'_> {
@@ -119,6 +121,9 @@ pub(crate) enum Region {
     Tables,
     /// Tiering's per-instance state: a group's budget and its profile's counters.
     Profile,
+    /// Linear memories' lengths, which only `memory.grow` (a call) changes: bounds checks load
+    /// one once until the next call.
+    MemoryLengths,
 }
 
 impl Region {
@@ -128,7 +133,8 @@ impl Region {
             Region::Globals => 0,
             Region::Tables => 1,
             Region::Profile => 2,
-            Region::Memory(n) => 3 + n,
+            Region::MemoryLengths => 3,
+            Region::Memory(n) => 4 + n,
         }
     }
 
@@ -138,6 +144,7 @@ impl Region {
             Region::Globals => "globals".into(),
             Region::Tables => "table elements".into(),
             Region::Profile => "tiering profile".into(),
+            Region::MemoryLengths => "memory lengths".into(),
         }
     }
 }

@@ -68,6 +68,21 @@ pub unsafe fn release(ptr: *mut u8, len: usize) {
     unsafe { libc::munmap(ptr.cast(), len) };
 }
 
+/// Gives the pages of `len` bytes at page-aligned `ptr` back to the kernel: a private anonymous
+/// mapping reads zeroes there afterwards, and commits pages again as they are touched.
+///
+/// # Safety
+/// The range must lie in a read-write mapping this crate owns whose contents nothing needs.
+pub unsafe fn discard(ptr: *mut u8, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // SAFETY: the caller's contract. DONTNEED on a private anonymous mapping cannot fail but on
+    // a bad range, which would be this crate's bug.
+    let status = unsafe { libc::madvise(ptr.cast(), len, libc::MADV_DONTNEED) };
+    debug_assert_eq!(status, 0, "madvise: {}", io::Error::last_os_error());
+}
+
 /// Makes freshly written code visible to instruction fetch (a no-op on x86-64).
 pub fn flush_icache(ptr: *mut u8, len: usize) {
     // SAFETY: clearing cache lines of mapped memory has no other effect.

@@ -12,13 +12,13 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     use types::{I8X16, I16X8, I32, I32X4, I64, I64X2};
     match op {
         O::V128Load { memarg } => {
-            let (addr, offset, flags) = pop_address(t, memarg);
+            let (addr, offset, flags) = pop_address(t, memarg, 16);
             let v = t.ins().load(I8X16, flags, addr, offset);
             push(t, v);
         }
         O::V128Store { memarg } => {
             let value = t.pop();
-            let (addr, offset, flags) = pop_address(t, memarg);
+            let (addr, offset, flags) = pop_address(t, memarg, 16);
             t.ins().store(flags, value, addr, offset);
         }
         O::V128Load8x8S { memarg } => extend(t, memarg, |b, f, a, o| b.sload8x8(f, a, o)),
@@ -46,10 +46,10 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     true
 }
 
-/// Pops the address operand of an access: its base, constant offset and flags.
-fn pop_address(t: &mut Translator<'_, '_>, memarg: &MemArg) -> (Value, i32, MemFlagsData) {
+/// Pops the address operand of an access of `size` bytes: its base, constant offset and flags.
+fn pop_address(t: &mut Translator<'_, '_>, memarg: &MemArg, size: u32) -> (Value, i32, MemFlagsData) {
     let index = t.pop();
-    let (addr, offset) = address(t, memarg, index);
+    let (addr, offset) = address(t, memarg, index, size);
     (addr, offset, access_flags(t, memarg.memory))
 }
 
@@ -58,14 +58,14 @@ type ExtendingLoad =
 
 /// `v128.loadNxM_{s,u}`: eight bytes, each element widened to twice its width.
 fn extend(t: &mut Translator<'_, '_>, memarg: &MemArg, load: ExtendingLoad) {
-    let (addr, offset, flags) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg, 8);
     let v = load(t.ins(), flags, addr, offset);
     push(t, v);
 }
 
 /// `v128.loadN_splat`: one element, copied to every lane of a `ty`.
 fn splat(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type) {
-    let (addr, offset, flags) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg, ty.lane_type().bytes());
     let x = t.ins().load(ty.lane_type(), flags, addr, offset);
     let v = t.ins().splat(ty, x);
     push(t, v);
@@ -73,7 +73,7 @@ fn splat(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type) {
 
 /// `v128.loadN_zero`: one `scalar` into lane 0 of a `ty`, the other lanes zero.
 fn load_zero(t: &mut Translator<'_, '_>, memarg: &MemArg, scalar: Type, ty: Type) {
-    let (addr, offset, flags) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg, scalar.bytes());
     let x = t.ins().load(scalar, flags, addr, offset);
     let v = t.ins().scalar_to_vector(ty, x);
     push(t, v);
@@ -82,7 +82,7 @@ fn load_zero(t: &mut Translator<'_, '_>, memarg: &MemArg, scalar: Type, ty: Type
 /// `v128.loadN_lane`: one element into `lane` of the vector on the stack.
 fn load_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
     let vector = pop_as(t, ty);
-    let (addr, offset, flags) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg, ty.lane_type().bytes());
     let x = t.ins().load(ty.lane_type(), flags, addr, offset);
     let v = t.ins().insertlane(vector, x, lane);
     push(t, v);
@@ -91,7 +91,7 @@ fn load_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
 /// `v128.storeN_lane`: `lane` of the vector on the stack to memory.
 fn store_lane(t: &mut Translator<'_, '_>, memarg: &MemArg, ty: Type, lane: u8) {
     let vector = pop_as(t, ty);
-    let (addr, offset, flags) = pop_address(t, memarg);
+    let (addr, offset, flags) = pop_address(t, memarg, ty.lane_type().bytes());
     let x = t.ins().extractlane(vector, lane);
     t.ins().store(flags, x, addr, offset);
 }
