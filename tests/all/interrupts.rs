@@ -116,3 +116,43 @@ fn an_epoch_deadline_interrupts_loops_and_tail_call_rings() {
         assert_eq!(run(&mut store, instance, "sum", &[Val::I32(10)]), Ok(Some(55)), "under {cc}");
     }
 }
+
+/// A deadline reaches the code through the store's stack limit (`traps::interrupts`): one that
+/// has already come when Wasm is entered stops it at its first check, also in a function whose
+/// only check is its entry's stack check; a real stack overflow under epochs is still one; and a
+/// store without a deadline's engine ticking is not disturbed.
+#[test]
+fn an_epoch_deadline_works_through_the_stack_limit() {
+    const RECURSION: &str = r#"(module
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))))
+      (func (export "forever") (call 0 (i32.const -1)) drop))"#;
+    for cc in kite_runtime::conventions() {
+        let mut config = Config::new();
+        config.tail_cc(cc).unwrap().epoch_interruption(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, RECURSION).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        // Due before the call: the entry's stack check stops it.
+        store.set_epoch_deadline(0);
+        assert_eq!(run(&mut store, instance, "down", &[Val::I32(5)]), Err(TrapKind::Interrupt), "under {cc}");
+        // Not due: recursion runs, and runs out of stack as a stack overflow.
+        store.set_epoch_deadline(1000);
+        assert_eq!(run(&mut store, instance, "down", &[Val::I32(5)]), Ok(Some(5)), "under {cc}");
+        assert_eq!(run(&mut store, instance, "forever", &[]), Err(TrapKind::StackOverflow), "under {cc}");
+        // Ticks short of the deadline do not stop it.
+        for _ in 0..10 {
+            engine.increment_epoch();
+        }
+        assert_eq!(run(&mut store, instance, "down", &[Val::I32(100)]), Ok(Some(100)), "under {cc}");
+        // An engine without epoch interruption ignores its ticks.
+        let plain = Engine::new(Config::new().tail_cc(cc).unwrap()).unwrap();
+        let module = Module::new(&plain, RECURSION).unwrap();
+        let mut store = Store::new(&plain, ());
+        let instance = Linker::new(&plain).instantiate(&mut store, &module).unwrap();
+        plain.increment_epoch();
+        assert_eq!(run(&mut store, instance, "down", &[Val::I32(100)]), Ok(Some(100)), "under {cc}");
+    }
+}

@@ -40,6 +40,12 @@ pub struct CompileCommand {
     /// Only this function (export name, name-section name, or index).
     #[arg(long, value_name = "NAME", requires = "emit")]
     func: Option<String>,
+    /// Compile with the epoch checks `kite run --timeout` needs.
+    #[arg(long)]
+    epochs: bool,
+    /// Compile with the fuel accounting `kite run --fuel` needs.
+    #[arg(long)]
+    fuel: bool,
     /// The module, binary (.wasm) or text (.wat).
     module: PathBuf,
 }
@@ -47,19 +53,20 @@ pub struct CompileCommand {
 impl CompileCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let target: Target = self.target.parse()?;
+        let mut config = self.common.config()?;
+        config.epoch_interruption(self.epochs).consume_fuel(self.fuel);
         let bytes = std::fs::read(&self.module)
             .with_context(|| format!("cannot read `{}`", self.module.display()))?;
         if let Some(output) = &self.output {
-            let saved =
-                kite_runtime::precompile(&self.common.config()?, target, &bytes).map_err(|e| match e
-                    .downcast::<wat::Error>(
-                ) {
+            let saved = kite_runtime::precompile(&config, target, &bytes).map_err(|e| {
+                match e.downcast::<wat::Error>() {
                     Ok(mut e) => {
                         e.set_path(&self.module);
                         e.into()
                     }
                     Err(e) => e,
-                })?;
+                }
+            })?;
             std::fs::write(output, saved).with_context(|| format!("cannot write `{}`", output.display()))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -68,7 +75,7 @@ impl CompileCommand {
             e.set_path(&self.module);
             e
         })?;
-        let mut options = self.common.config()?.compile_options_for(target);
+        let mut options = config.compile_options_for(target);
         options.keep_text = true;
         let compiled = compile_module(&bytes, &options)?;
         let info = &compiled.info;

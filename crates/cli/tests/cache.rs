@@ -70,6 +70,24 @@ fn a_precompiled_module_runs_as_its_source_whatever_its_name() {
     assert!(stderr(&o).contains("--emit"), "{}", stderr(&o));
 }
 
+/// `kite compile --epochs` (or `--fuel`) compiles the checks `kite run --timeout` (`--fuel`)
+/// needs; a module saved without them is refused there with a line that says so.
+#[test]
+fn a_precompiled_module_carries_the_interrupt_checks_it_was_compiled_with() {
+    let dir = temp_dir("interrupts");
+    let plain = dir.join("fib.plain");
+    let epochs = dir.join("fib.epochs");
+    assert!(kite(&["compile", "examples/fib.wat", "-o", plain.to_str().unwrap()]).status.success());
+    let o = kite(&["compile", "--epochs", "examples/fib.wat", "-o", epochs.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = kite(&["run", "--timeout", "10s", epochs.to_str().unwrap(), "--invoke", "fib", "25"]);
+    assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), (FIB_25, ""));
+    let o = kite(&["run", "--timeout", "10s", plain.to_str().unwrap(), "--invoke", "fib", "25"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the engine wants epoch checks"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
 #[test]
 fn a_precompiled_module_for_another_target_or_damaged_is_one_line_of_error() {
     let dir = temp_dir("refused");

@@ -39,7 +39,9 @@ const VMCTX_TYPE_IDS: u32 = 24;
 
 /// `VMStoreContext`: per-store state that every instance of the store shares.
 pub mod store_context {
-    /// The lowest address the stack pointer may reach in Wasm code.
+    /// The lowest address the stack pointer may reach in Wasm code, or, once an epoch deadline
+    /// has come, 2^63: above every stack, and the only limit with its sign bit set (see
+    /// `translate::interrupts`).
     pub const STACK_LIMIT: u32 = 0;
     /// Fuel consumed, counted up from minus the fuel left (`i64`): the guest is out of fuel
     /// when it is above zero (see `translate::interrupts`).
@@ -48,6 +50,7 @@ pub mod store_context {
     pub const EPOCH_DEADLINE: u32 = 16;
     /// Address of the engine's current epoch (`u64`, only ever increased).
     pub const EPOCH_COUNTER: u32 = 24;
+    /// The part generated code knows of; the runtime's own fields follow.
     pub const SIZE: u32 = 32;
 }
 

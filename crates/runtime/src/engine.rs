@@ -7,6 +7,7 @@ use crate::code_memory::CodeMemory;
 use crate::pool::{MemoryPool, PoolingAllocationConfig};
 use crate::profiling::{self, ProfilingStrategy};
 use crate::traps::EntryTrampoline;
+use crate::vm::VMStoreContext;
 use anyhow::{Context, Result, anyhow};
 use kite_frontend::compile::compile_function;
 use kite_frontend::types::{canonical_group, is_declared_subtype};
@@ -292,6 +293,9 @@ struct EngineInner {
     epoch: Box<AtomicU64>,
     /// Under the pooling allocator, the pool of linear memories.
     memory_pool: Option<Arc<MemoryPool>>,
+    /// The contexts of the stores with epoch deadlines (their addresses: each is boxed and
+    /// outlives its entry here), which `increment_epoch` interrupts when their deadline comes.
+    deadlines: Mutex<Vec<usize>>,
 }
 
 /// Compiles modules and owns what their instances share. Cheap to clone.
@@ -331,6 +335,7 @@ impl Engine {
             trampolines: Mutex::default(),
             epoch: Box::default(),
             memory_pool,
+            deadlines: Mutex::default(),
         })))
     }
 
@@ -346,11 +351,24 @@ impl Engine {
     /// Advances the epoch by one: Wasm code of every store whose deadline this reaches traps
     /// with "interrupted" at its next check. Safe to call from any thread (a timer's, say).
     pub fn increment_epoch(&self) {
-        self.0.epoch.fetch_add(1, Ordering::Relaxed);
+        let now = self.0.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        for context in self.0.deadlines.lock().expect("deadlines").iter() {
+            // SAFETY: a watched context is alive (its store unwatches it before it goes).
+            unsafe { crate::traps::interrupts::interrupt_if_due(*context as *mut VMStoreContext, now) };
+        }
+    }
+
+    /// Has `increment_epoch` interrupt the store of `context` at its deadline.
+    pub(crate) fn watch_deadline(&self, context: *mut VMStoreContext) {
+        self.0.deadlines.lock().expect("deadlines").push(context as usize);
+    }
+
+    pub(crate) fn unwatch_deadline(&self, context: *mut VMStoreContext) {
+        self.0.deadlines.lock().expect("deadlines").retain(|c| *c != context as usize);
     }
 
     pub(crate) fn current_epoch(&self) -> u64 {
-        self.0.epoch.load(Ordering::Relaxed)
+        self.0.epoch.load(Ordering::SeqCst)
     }
 
     pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {

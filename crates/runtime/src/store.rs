@@ -35,6 +35,14 @@ pub struct StoreOpaque {
     pub(crate) limiter: Option<Box<dyn ResourceLimiter + Send>>,
 }
 
+impl Drop for StoreOpaque {
+    fn drop(&mut self) {
+        if self.context.epoch_interruption {
+            self.engine.unwatch_deadline(&mut *self.context);
+        }
+    }
+}
+
 /// Decides whether linear memories and tables may grow, in the spirit of Wasmtime's
 /// `ResourceLimiter`: creating one (from 0 to its minimum) and growing one, from Wasm or through
 /// the API, ask first. A refusal fails instantiation, or the growth (`memory.grow` and
@@ -132,7 +140,7 @@ pub struct Store<T> {
 
 impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        Store {
+        let mut store = Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     engine: engine.clone(),
@@ -141,6 +149,8 @@ impl<T> Store<T> {
                         fuel_consumed: 0,
                         epoch_deadline: engine.current_epoch(),
                         epoch_counter: engine.epoch_counter(),
+                        wasm_stack_limit: 0,
+                        epoch_interruption: engine.config().interrupts.epochs,
                     }),
                     instances: Vec::new(),
                     memories: Vec::new(),
@@ -155,7 +165,11 @@ impl<T> Store<T> {
                 data,
                 host_funcs: Vec::new(),
             }),
+        };
+        if engine.config().interrupts.epochs {
+            engine.watch_deadline(&mut *store.inner.opaque.context);
         }
+        store
     }
 
     pub fn engine(&self) -> &Engine {
@@ -204,7 +218,10 @@ impl<T> Store<T> {
     /// its current value (`Config::epoch_interruption`).
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
         let now = self.engine().current_epoch();
-        self.inner.opaque.context.epoch_deadline = now.saturating_add(ticks);
+        let context: *mut VMStoreContext = &mut *self.inner.opaque.context;
+        // SAFETY: the context is this store's; the engine's thread may read it at the same time,
+        // which `set_deadline` does atomically.
+        unsafe { crate::traps::interrupts::set_deadline(context, now.saturating_add(ticks)) };
     }
 }
 

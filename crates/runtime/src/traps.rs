@@ -14,6 +14,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 
 const MAX_FRAMES: usize = 32;
 
@@ -158,24 +159,125 @@ pub unsafe fn catch(
     });
     // The outermost entry into this store sets the stack limit; nested ones share it.
     // SAFETY: the store context outlives the call.
-    let outermost = unsafe { (*store).stack_limit == 0 };
+    let limit = unsafe { interrupts::stack_limit(store) };
+    let outermost = limit.load(Ordering::SeqCst) == 0;
     if outermost {
         let here = &low as *const usize as usize;
         let limit = here.saturating_sub(max_wasm_stack).max(low + HOST_STACK_RESERVE);
         // SAFETY: as above.
-        unsafe { (*store).stack_limit = limit };
+        unsafe { interrupts::enter(store, limit) };
     }
     // SAFETY: the caller's guarantees, and the slot is this thread's.
     let status = JMP_BUF.with(|slot| unsafe { sys::kite_catch(entry, vmctx, code, values, slot.as_ptr()) });
+    let interrupted = limit.load(Ordering::SeqCst) == interrupts::INTERRUPT;
     if outermost {
-        // SAFETY: as above.
-        unsafe { (*store).stack_limit = 0 };
+        limit.store(0, Ordering::SeqCst);
     }
     if status == 0 {
         Ok(())
     } else {
         let raw = LAST_TRAP.with(|t| t.take()).expect("a trap was recorded");
-        Err(Trap::from_raw(&raw))
+        let mut trap = Trap::from_raw(&raw);
+        // The stack check that failed was an epoch deadline's (see `interrupts`).
+        if trap.kind == TrapKind::StackOverflow && interrupted {
+            trap.kind = TrapKind::Interrupt;
+        }
+        Err(trap)
+    }
+}
+
+/// Epoch interruption through the stack limit. Generated code compares the stack pointer with
+/// the store's stack limit at the entry of every function that makes calls; to stop a guest at
+/// its deadline, `Engine::increment_epoch` sets the limit of each store whose deadline has come
+/// to [`INTERRUPT`], above any stack, and the next check fails. `catch` reports a stack overflow
+/// while the limit says so as an interrupt. Functions that make no calls, loop headers and the
+/// members of fused groups compare with the limit too when epochs are on (`kite_frontend`'s
+/// `translate::interrupts`): two loads and a compare, where reading the epoch and the deadline
+/// took four loads, and nothing at all at the entries that check the stack anyway.
+///
+/// The engine's thread and the store's thread both write the limit: it is only ever changed
+/// atomically, the engine's side only while Wasm runs (limit not 0), and each side reads the
+/// other's value after writing its own (sequentially consistent), so a deadline that comes as
+/// Wasm is entered is seen by one of them.
+pub(crate) mod interrupts {
+    use crate::vm::VMStoreContext;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+    /// The stack limit of a store whose deadline has come: every stack pointer is below it, and
+    /// so is any limit plus a frame's size (Cranelift's prologue check adds the two), and the
+    /// code's own checks find it by its sign bit (`kite_frontend::vmctx::store_context`).
+    pub const INTERRUPT: usize = 1 << 63;
+
+    /// # Safety
+    /// `context` must be a live store context.
+    pub unsafe fn stack_limit<'a>(context: *mut VMStoreContext) -> &'a AtomicUsize {
+        // SAFETY: the caller's; the field is a usize, aligned as one.
+        unsafe { AtomicUsize::from_ptr(&raw mut (*context).stack_limit) }
+    }
+
+    /// # Safety
+    /// As [`stack_limit`].
+    unsafe fn deadline<'a>(context: *mut VMStoreContext) -> &'a AtomicU64 {
+        // SAFETY: the caller's; the field is a u64, aligned as one.
+        unsafe { AtomicU64::from_ptr(&raw mut (*context).epoch_deadline) }
+    }
+
+    /// The outermost entry into Wasm: the stack limit, unless the deadline has come.
+    ///
+    /// # Safety
+    /// As [`stack_limit`], on the store's thread.
+    pub unsafe fn enter(context: *mut VMStoreContext, limit: usize) {
+        // SAFETY: the caller's.
+        unsafe {
+            (*context).wasm_stack_limit = limit;
+            stack_limit(context).store(limit, Ordering::SeqCst);
+            refresh(context);
+        }
+    }
+
+    /// Sets the store's deadline; if Wasm is running below (a host function sets it), the limit
+    /// follows: interrupted if it has come, the real one again if it moved away.
+    ///
+    /// # Safety
+    /// As [`enter`].
+    pub unsafe fn set_deadline(context: *mut VMStoreContext, epoch: u64) {
+        // SAFETY: the caller's.
+        unsafe {
+            deadline(context).store(epoch, Ordering::SeqCst);
+            refresh(context);
+        }
+    }
+
+    /// # Safety
+    /// As [`enter`].
+    unsafe fn refresh(context: *mut VMStoreContext) {
+        // SAFETY: the caller's.
+        unsafe {
+            if !(*context).epoch_interruption {
+                return;
+            }
+            let now = (*(*context).epoch_counter).load(Ordering::SeqCst);
+            let due = now >= deadline(context).load(Ordering::SeqCst);
+            let wanted = if due { INTERRUPT } else { (*context).wasm_stack_limit };
+            let _ = stack_limit(context)
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |limit| (limit != 0).then_some(wanted));
+        }
+    }
+
+    /// From `Engine::increment_epoch`, on any thread: interrupts the store if its deadline has
+    /// come at epoch `now` and Wasm is running in it.
+    ///
+    /// # Safety
+    /// `context` must be a live store context.
+    pub unsafe fn interrupt_if_due(context: *mut VMStoreContext, now: u64) {
+        // SAFETY: the caller's.
+        unsafe {
+            if now >= deadline(context).load(Ordering::SeqCst) {
+                let _ = stack_limit(context).fetch_update(Ordering::SeqCst, Ordering::SeqCst, |limit| {
+                    (limit != 0).then_some(INTERRUPT)
+                });
+            }
+        }
     }
 }
 

@@ -11,6 +11,12 @@ pub struct VMStoreContext {
     pub epoch_deadline: u64,
     /// The engine's epoch, which outlives every store of the engine.
     pub epoch_counter: *const std::sync::atomic::AtomicU64,
+    // The runtime's own fields; generated code reads none of them.
+    /// The limit `stack_limit` holds while Wasm runs and no interrupt is due (it holds
+    /// `usize::MAX` when one is: see `traps::interrupts`).
+    pub wasm_stack_limit: usize,
+    /// Whether the engine interrupts this store at its epoch deadline.
+    pub epoch_interruption: bool,
 }
 
 /// A callable function: what a `funcref` points to.
@@ -63,7 +69,7 @@ mod tests {
         assert_eq!(offset_of!(VMStoreContext, fuel_consumed) as u32, vmctx::store_context::FUEL_CONSUMED);
         assert_eq!(offset_of!(VMStoreContext, epoch_deadline) as u32, vmctx::store_context::EPOCH_DEADLINE);
         assert_eq!(offset_of!(VMStoreContext, epoch_counter) as u32, vmctx::store_context::EPOCH_COUNTER);
-        assert_eq!(size_of::<VMStoreContext>() as u32, vmctx::store_context::SIZE);
+        assert_eq!(offset_of!(VMStoreContext, wasm_stack_limit) as u32, vmctx::store_context::SIZE);
         assert_eq!(offset_of!(VMFuncRef, code) as u32, vmctx::funcref::CODE);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmctx::funcref::VMCTX);
         assert_eq!(offset_of!(VMFuncRef, type_id) as u32, vmctx::funcref::TYPE_ID);

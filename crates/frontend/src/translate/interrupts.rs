@@ -2,7 +2,10 @@
 //! fuel is spent) and epochs (traps once the engine's epoch reaches the store's deadline).
 //!
 //! Both are off unless `CompileOptions::interrupts` asks for them, and then the code is as
-//! without them. Both check at the same points: a function's entry (in a fused group, each
+//! without them. An epoch deadline reaches the code through the store's stack limit, which the
+//! runtime raises above every stack when the deadline comes: the stack checks at the entries of
+//! functions that make calls catch it for free, and the other check points compare the limit
+//! with that value (see `check`). Both check at the same points: a function's entry (in a fused group, each
 //! member's entry, which every tail call between members jumps to) and each loop header, so
 //! no guest can run for long without passing a check, and the checks stand where they do
 //! under every convention.
@@ -97,21 +100,27 @@ pub(super) fn after_operator(t: &mut Translator<'_, '_>, op: &O<'_>) {
     if !t.reachable {
         t.fuel_pending = 0;
     } else if matches!(op, O::Loop { .. }) {
-        check(t);
+        check(t, false);
     }
 }
 
 /// At a function's (or group member's) entry: the check.
 pub(super) fn at_entry(t: &mut Translator<'_, '_>) {
-    check(t);
+    check(t, true);
 }
 
 /// The store context's address, loaded where it is used. Not an `invariant` load, though it
 /// is one: Cranelift would hoist that to the function's entry and keep it (and the epoch
 /// counter's address) live across a whole fused group, which costs an interpreter's handlers
-/// registers (tailvm under epochs: two more spills per handler, 1.7x slower).
+/// registers (tailvm under epochs: two more spills per handler, 1.7x slower). For the same
+/// reason, where the context is memory 0's base in the pinned register, the `VMContext` is
+/// found from a read of the register here rather than from the function's entry.
 fn store_context(t: &mut Translator<'_, '_>) -> Value {
-    t.b.ins().load(types::I64, counter_flags(), t.vmctx, VMCTX_STORE_CONTEXT as i32)
+    let (base, offset) = match t.env.context_prefix {
+        Some(prefix) => (t.b.ins().get_pinned_reg(types::I64), VMCTX_STORE_CONTEXT as i32 - prefix as i32),
+        None => (t.vmctx, VMCTX_STORE_CONTEXT as i32),
+    };
+    t.b.ins().load(types::I64, counter_flags(), base, offset)
 }
 
 /// The store context's counters: written by the runtime between calls and by this code; never
@@ -132,9 +141,16 @@ fn flush_fuel(t: &mut Translator<'_, '_>) {
     t.b.ins().store(counter_flags(), consumed, store, offset);
 }
 
-/// Traps if the fuel is spent or the deadline has come.
-fn check(t: &mut Translator<'_, '_>) {
-    let Interrupts { fuel, epochs } = t.env.interrupts;
+/// Traps if the fuel is spent or the deadline has come. A deadline is seen through the stack
+/// limit, which the runtime raises to 2^63, above every stack, when it comes
+/// (`kite_runtime`'s `traps::interrupts`): at the entry of a function that checks the stack
+/// anyway this costs nothing more; elsewhere the check tests the limit's sign bit, which needs no
+/// stack pointer (a value Cranelift would keep in a register across a whole group).
+fn check(t: &mut Translator<'_, '_>, entry: bool) {
+    let Interrupts { fuel, mut epochs } = t.env.interrupts;
+    if entry && t.shared.entry_checks_stack {
+        epochs = false;
+    }
     if !fuel && !epochs {
         return;
     }
@@ -146,15 +162,13 @@ fn check(t: &mut Translator<'_, '_>) {
         t.b.ins().trapnz(spent, TrapKind::OutOfFuel.code());
     }
     if epochs {
-        let counter = t.b.ins().load(types::I64, counter_flags(), store, store_context::EPOCH_COUNTER as i32);
-        // Another thread increments the epoch. An atomic load, because Cranelift would take a
-        // plain one in a loop without stores for the same as the entry's and never see the
-        // increment (found by `kite run --timeout` spinning forever); on x86-64 and AArch64 it
-        // is an ordinary load instruction all the same.
-        let epoch = t.b.ins().atomic_load(types::I64, counter_flags(), counter);
-        let deadline =
-            t.b.ins().load(types::I64, counter_flags(), store, store_context::EPOCH_DEADLINE as i32);
-        let due = t.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+        // Another thread raises the limit. An atomic load, because Cranelift would take a plain
+        // one in a loop without stores for the same as the entry's and never see the change
+        // (found by `kite run --timeout` spinning forever); on x86-64 and AArch64 it is an
+        // ordinary load instruction all the same.
+        let limit_address = t.b.ins().iadd_imm_u(store, i64::from(store_context::STACK_LIMIT));
+        let limit = t.b.ins().atomic_load(types::I64, counter_flags(), limit_address);
+        let due = t.b.ins().icmp_imm_s(IntCC::SignedLessThan, limit, 0);
         t.b.ins().trapnz(due, TrapKind::Interrupt.code());
     }
 }

@@ -232,6 +232,10 @@ pub(crate) struct Shared<'a> {
     pinned_read: Option<(ir::Block, Value)>,
     /// Set while translating the members of a fused group.
     pub group: Option<fused::GroupState<'a>>,
+    /// Whether the function compares the stack pointer with the store's stack limit at its
+    /// entry (which epoch interruption then needs no check of its own at: `interrupts`). Never
+    /// in a group: a member's entry is also where other members jump.
+    entry_checks_stack: bool,
 }
 
 impl<'a, 'f> Translator<'a, 'f> {
@@ -447,7 +451,13 @@ pub fn translate_function(
     if env.cc.pinned_context() && env.facts.makes_calls[defined] && !env.prologue_stack_check {
         check_stack(&mut b, vmctx);
     }
-    let shared = Shared { memory_bases: memory_bases(&mut b, env, vmctx, context), ..Shared::default() };
+    let shared = Shared {
+        memory_bases: memory_bases(&mut b, env, vmctx, context),
+        // A function that makes calls checks: kite's check above, or Cranelift's in the prologue
+        // (which Cranelift leaves out of leaf functions without a frame, tail calls or not).
+        entry_checks_stack: env.prologue_stack_check || env.facts.makes_calls[defined],
+        ..Shared::default()
+    };
     let (mut b, _) =
         translate_body(env, input, &mut ctx.validator, b, (vmctx, context), params, func_type, shared)?;
     b.seal_all_blocks();
