@@ -8,3 +8,4 @@ mod simd;
 mod spec;
 mod tiering;
 mod traps;
+mod typed_dispatch;
