@@ -9,6 +9,10 @@
 # NAME_simd is NAME.c built again with -msimd128 -O3 (natively -O3), both
 # with -DSIMD_BUILD; its checksum must equal NAME's.
 #
+# tailvm_ref is not compiled: it is wasm/tailvm.wasm with every dispatch
+# rewritten to return_call_ref by benches/src/bin/typed_dispatch.rs (cargo run,
+# so it needs the workspace's Rust toolchain). Natively it is tailvm.
+#
 # Needs clang-22 and lld-22 (installed with apt-get when missing), llvm-22
 # (llvm-objdump-22, a dependency of clang-22) and python3; python3 -m pip once,
 # to fetch wasm3's source (wasm3/fetch.sh).
@@ -45,10 +49,11 @@ WASM_LD=$(find_wasm_ld)
 # ---------------------------------------------------------------------------
 # Programs: NAME -> exported entry points (each () -> i64)
 # ---------------------------------------------------------------------------
-PROGRAMS=(tailvm switchvm fib hash matmul sort nbody wasm3 largevm largeswitchvm
+PROGRAMS=(tailvm tailvm_ref switchvm fib hash matmul sort nbody wasm3 largevm largeswitchvm
           utf8 matmul_simd nbody_simd hash_simd utf8_simd)
 declare -A ENTRIES=(
     [tailvm]="run run_fib run_sieve run_ops"
+    [tailvm_ref]="run run_fib run_sieve run_ops"
     [switchvm]="run run_fib run_sieve run_ops"
     [fib]="run"
     [hash]="run"
@@ -64,6 +69,11 @@ declare -A ENTRIES=(
     [hash_simd]="run"
     [utf8_simd]="run"
 )
+# Programs made from another program's Wasm by typed_dispatch (clang cannot emit
+# return_call_ref), listed after it: NAME -> the program it is made from. Their
+# native build is that program's (native/NAME is a link to it), since the C is
+# the same: only the Wasm instruction that dispatches differs.
+declare -A REWRITTEN=([tailvm_ref]=tailvm)
 # Programs whose handlers tail-call: built with -mtail-call, checked for return_call.
 declare -A TAILCALL=([tailvm]=1 [wasm3]=1 [largevm]=1)
 # Number of handlers in tailvm.c that end in a musttail dispatch (every opcode but HALT).
@@ -129,6 +139,18 @@ PY
 python3 gen_largevm.py
 
 for name in "${PROGRAMS[@]}"; do
+    if [[ -n "${REWRITTEN[$name]:-}" ]]; then
+        from=${REWRITTEN[$name]}
+        # typed_dispatch validates what it writes (function references on) and
+        # fails if nothing dispatches; tests/all/typed_dispatch.rs checks that
+        # no handler dispatch is left as return_call_indirect.
+        cmd=(cargo run --quiet --release -p kite-bench --bin typed_dispatch -- "wasm/$from.wasm" "wasm/$name.wasm")
+        echo "+ ${cmd[*]}"
+        "${cmd[@]}"
+        python3 wasm_check.py "wasm/$name.wasm" ${ENTRIES[$name]}
+        ln -sfn "$from" "native/$name"
+        continue
+    fi
     src="${name%_simd}.c"
     wasm_opt=("${SCALAR_OPT[@]}") native_opt=("${SCALAR_OPT[@]}")
     if [[ $name == *_simd ]]; then wasm_opt=("${WASM_SIMD_OPT[@]}") native_opt=("${NATIVE_SIMD_OPT[@]}"); fi

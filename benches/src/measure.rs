@@ -204,11 +204,16 @@ pub fn kite_instance_with(
     Ok((store, instance))
 }
 
-/// The same under wasmtime, with tail calls and parallel compilation on.
-pub fn wasmtime_instance(bytes: &[u8]) -> Result<(wasmtime::Store<()>, wasmtime::Instance)> {
+/// The wasmtime configuration of every measurement: tail calls and parallel compilation on.
+pub fn wasmtime_config() -> wasmtime::Config {
     let mut config = wasmtime::Config::new();
     config.wasm_tail_call(true).parallel_compilation(true);
-    let engine = wt(wasmtime::Engine::new(&config))?;
+    config
+}
+
+/// The same under wasmtime, configured by `wasmtime_config`.
+pub fn wasmtime_instance(bytes: &[u8]) -> Result<(wasmtime::Store<()>, wasmtime::Instance)> {
+    let engine = wt(wasmtime::Engine::new(&wasmtime_config()))?;
     let module = wt(wasmtime::Module::new(&engine, bytes))?;
     let mut store = wasmtime::Store::new(&engine, ());
     let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
@@ -241,6 +246,14 @@ fn native(binary: &Path, entry: &str) -> Result<(i64, Duration)> {
 
 pub fn node_available() -> bool {
     Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Whether node's V8 accepts `wasm/PROGRAM.wasm` (`WebAssembly.validate`), for the programs
+/// that use a proposal an older node may lack.
+pub fn node_validates(programs: &Path, program: &str) -> bool {
+    let wasm = programs.join("wasm").join(format!("{program}.wasm"));
+    let script = "process.exit(WebAssembly.validate(require('fs').readFileSync(process.argv[1])) ? 0 : 1)";
+    Command::new("node").args(["-e", script]).arg(&wasm).status().is_ok_and(|s| s.success())
 }
 
 /// node compiles and runs in one process; the script prints `compile_ns=`, then `checksum ns`

@@ -281,9 +281,15 @@ fn startup_table(startup: &[Startup]) -> String {
     .unwrap();
     writeln!(md, "|---|---:|{}---:|", "---:|".repeat(crate::startup::WAYS.len())).unwrap();
     for s in startup {
-        let cells: Vec<String> = s.times.iter().map(|t| format!("{:.2}", ms(*t))).collect();
-        let ratio = s.times[1].as_secs_f64() / s.times[3].as_secs_f64();
-        writeln!(md, "| {} | {} | {} | {ratio:.2}x |", s.module, s.bytes / 1024, cells.join(" | ")).unwrap();
+        let cells: Vec<String> =
+            s.times.iter().map(|t| t.map_or("-".into(), |t| format!("{:.2}", ms(t)))).collect();
+        let ratio = match (s.times[1], s.times[3]) {
+            (Some(cached), Some(deserialize)) => {
+                format!("{:.2}x", cached.as_secs_f64() / deserialize.as_secs_f64())
+            }
+            _ => "-".into(),
+        };
+        writeln!(md, "| {} | {} | {} | {ratio} |", s.module, s.bytes / 1024, cells.join(" | ")).unwrap();
     }
     md
 }

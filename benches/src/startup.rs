@@ -2,7 +2,7 @@
 //! every program of the suite and a generated module of over 10 MB: kite compiling (no cache),
 //! kite from a warm entry of its code cache, wasmtime compiling, wasmtime deserializing its
 //! precompiled form, and wasmi (which translates lazily). Median of 3, each from a fresh
-//! engine; nothing runs.
+//! engine; nothing runs. wasmi skips the modules it cannot read (`crate::TYPED_REFERENCES`).
 
 use crate::measure::wt;
 use anyhow::{Context, Result};
@@ -16,8 +16,8 @@ pub const WAYS: [&str; 5] =
 pub struct Startup {
     pub module: String,
     pub bytes: usize,
-    /// One median per entry of `WAYS`.
-    pub times: Vec<Duration>,
+    /// One median per entry of `WAYS`, `None` where that way cannot read the module.
+    pub times: Vec<Option<Duration>>,
 }
 
 /// Functions in the generated module: enough for more than 10 MB of Wasm.
@@ -43,13 +43,19 @@ pub fn measure(programs: &Path) -> Result<Vec<Startup>> {
     for (module, bytes) in modules {
         let mut times = Vec::new();
         for way in WAYS {
+            let program = module.strip_suffix(".wasm").unwrap_or(&module);
+            if way == "wasmi" && crate::TYPED_REFERENCES.contains(&program) {
+                eprintln!("start-up {module:<30} {way:<22} skipped (no typed function references)");
+                times.push(None);
+                continue;
+            }
             let prepared = prepare(way, &bytes, &cache)?;
             let mut runs = (0..3)
                 .map(|_| start(way, &bytes, &cache, prepared.as_deref()))
                 .collect::<Result<Vec<_>>>()?;
             runs.sort();
             eprintln!("start-up {module:<30} {way:<22} {:>9.2} ms", crate::ms(runs[1]));
-            times.push(runs[1]);
+            times.push(Some(runs[1]));
         }
         out.push(Startup { module, bytes: bytes.len(), times });
     }
@@ -60,12 +66,6 @@ pub fn measure(programs: &Path) -> Result<Vec<Startup>> {
 fn kite_config(cache: Option<&Path>) -> kite_runtime::Config {
     let mut config = kite_runtime::Config::new();
     config.cache_dir(cache.map(Path::to_path_buf));
-    config
-}
-
-fn wasmtime_config() -> wasmtime::Config {
-    let mut config = wasmtime::Config::new();
-    config.wasm_tail_call(true).parallel_compilation(true);
     config
 }
 
@@ -86,7 +86,7 @@ fn prepare(way: &str, bytes: &[u8], cache: &Path) -> Result<Option<Vec<u8>>> {
             None
         }
         "wasmtime deserialize" => {
-            Some(wt(wt(wasmtime::Engine::new(&wasmtime_config()))?.precompile_module(bytes))?)
+            Some(wt(wt(wasmtime::Engine::new(&crate::measure::wasmtime_config()))?.precompile_module(bytes))?)
         }
         _ => None,
     })
@@ -107,7 +107,7 @@ fn start(way: &str, bytes: &[u8], cache: &Path, prepared: Option<&[u8]>) -> Resu
         }
         "wasmtime compile" => {
             let start = Instant::now();
-            let engine = wt(wasmtime::Engine::new(&wasmtime_config()))?;
+            let engine = wt(wasmtime::Engine::new(&crate::measure::wasmtime_config()))?;
             let module = wt(wasmtime::Module::new(&engine, bytes))?;
             let mut store = wasmtime::Store::new(&engine, ());
             wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
@@ -116,7 +116,7 @@ fn start(way: &str, bytes: &[u8], cache: &Path, prepared: Option<&[u8]>) -> Resu
         "wasmtime deserialize" => {
             let precompiled = prepared.context("wasmtime's precompiled form, from `prepare`")?;
             let start = Instant::now();
-            let engine = wt(wasmtime::Engine::new(&wasmtime_config()))?;
+            let engine = wt(wasmtime::Engine::new(&crate::measure::wasmtime_config()))?;
             // SAFETY: bytes wasmtime itself just produced, with the same configuration.
             let module = wt(unsafe { wasmtime::Module::deserialize(&engine, precompiled) })?;
             let mut store = wasmtime::Store::new(&engine, ());

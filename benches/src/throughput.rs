@@ -47,9 +47,7 @@ fn compile_time(runtime: Runtime, bytes: &[u8]) -> Result<Duration> {
             kite_runtime::Module::new(&engine, bytes)?;
         }
         _ => {
-            let mut config = wasmtime::Config::new();
-            config.wasm_tail_call(true).parallel_compilation(true);
-            let engine = crate::measure::wt(wasmtime::Engine::new(&config))?;
+            let engine = crate::measure::wt(wasmtime::Engine::new(&crate::measure::wasmtime_config()))?;
             crate::measure::wt(wasmtime::Module::new(&engine, bytes))?;
         }
     }

@@ -9,3 +9,4 @@ mod simd;
 mod spec;
 mod tiering;
 mod traps;
+mod typed_dispatch;
