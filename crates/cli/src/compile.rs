@@ -223,7 +223,7 @@ fn module_facts(
             "may change at run time (imported, exported or written)".to_string()
         };
         let dispatch = if *static_table && cc.static_dispatch() {
-            let arrays = facts.dispatch_arrays.iter().filter(|(t, _)| *t as usize == table).count();
+            let arrays = facts.dispatch_arrays.iter().filter(|a| a.table as usize == table).count();
             format!(": indirect calls index a code-pointer array ({arrays} per-type arrays)")
         } else {
             ": indirect calls check bounds, null and signature".to_string()

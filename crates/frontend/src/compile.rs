@@ -222,6 +222,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         Some(TrapStubs {
             null: stub(TrapKind::UninitializedElement)?,
             bad_signature: stub(TrapKind::BadSignature)?,
+            null_reference: stub(TrapKind::NullFunctionReference)?,
         })
     } else {
         None

@@ -128,10 +128,15 @@ pub struct CompiledFunction {
     pub disasm: Option<String>,
 }
 
+/// Offsets of the functions that dispatch arrays hold for elements a call may not reach: each
+/// traps as the full check of the element would.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct TrapStubs {
+    /// A null element of `call_indirect`'s table.
     pub null: u32,
     pub bad_signature: u32,
+    /// A null reference read from a table for `call_ref` (`facts::DispatchArray::by_reference`).
+    pub null_reference: u32,
 }
 
 /// A module compiled for one target and convention.

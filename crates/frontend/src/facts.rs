@@ -16,6 +16,12 @@
 //! A module that declares subtypes has no static tables: a call through a type may reach
 //! functions of its subtypes, which arrays filled by exact type would send to a trap.
 //!
+//! A `call_ref` or `return_call_ref` right after a `table.get` of a static table (a typed
+//! table's dispatch, as in `(return_call_ref $t (table.get $handlers ...))`) is an indirect call
+//! through that table ([`ref_call_through_table`]): it gets a dispatch array of its own, whose
+//! null entries trap as a null reference does, and its type does not leave the module for it
+//! (`plans`).
+//!
 //! A body that fails to parse just stops its scan: validation reports it properly later.
 
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
@@ -34,9 +40,19 @@ pub struct ModuleFacts {
     pub immutable_tables: Vec<bool>,
     /// Per table: immutable, and holding only null or functions defined in this module.
     pub static_tables: Vec<bool>,
-    /// `(table, type index)` of the indirect calls through static tables, in first-use order:
-    /// each gets a dispatch array.
-    pub dispatch_arrays: Vec<(u32, u32)>,
+    /// The indirect calls through static tables, in first-use order: each gets a dispatch array.
+    pub dispatch_arrays: Vec<DispatchArray>,
+}
+
+/// A code-pointer array for indirect calls of one type through one static table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DispatchArray {
+    pub table: u32,
+    pub type_index: u32,
+    /// For `call_ref`s of references read from the table (`ref_call_through_table`), which trap
+    /// on null as a null reference, not as an uninitialized element: its null entries are the
+    /// stub of that trap.
+    pub by_reference: bool,
 }
 
 impl ModuleFacts {
@@ -56,8 +72,13 @@ impl ModuleFacts {
                 makes_calls.push(true);
                 continue;
             };
+            let mut previous = O::Nop;
             while !reader.eof() {
                 let Ok(op) = reader.read() else { break };
+                if let Some((table, type_index)) = ref_call_through_table(&previous, &op) {
+                    indirect_calls.push(DispatchArray { table, type_index, by_reference: true });
+                }
+                previous = op.clone();
                 let written = match op {
                     O::Call { .. } | O::CallRef { .. } => {
                         calls = true;
@@ -65,11 +86,19 @@ impl ModuleFacts {
                     }
                     O::CallIndirect { type_index, table_index } => {
                         calls = true;
-                        indirect_calls.push((table_index, type_index));
+                        indirect_calls.push(DispatchArray {
+                            table: table_index,
+                            type_index,
+                            by_reference: false,
+                        });
                         None
                     }
                     O::ReturnCallIndirect { type_index, table_index } => {
-                        indirect_calls.push((table_index, type_index));
+                        indirect_calls.push(DispatchArray {
+                            table: table_index,
+                            type_index,
+                            by_reference: false,
+                        });
                         None
                     }
                     O::TableSet { table }
@@ -111,18 +140,37 @@ impl ModuleFacts {
         let mut seen = std::collections::HashSet::new();
         let dispatch_arrays = indirect_calls
             .into_iter()
-            .filter(|pair| static_tables.get(pair.0 as usize) == Some(&true) && seen.insert(*pair))
+            .filter(|array| static_tables.get(array.table as usize) == Some(&true) && seen.insert(*array))
             .collect();
         ModuleFacts { makes_calls, immutable_tables, static_tables, dispatch_arrays }
     }
 
     /// The number of entries of each dispatch array: its table's size.
     pub fn dispatch_array_lens(&self, info: &ModuleInfo) -> Vec<u32> {
-        self.dispatch_arrays.iter().map(|(table, _)| info.tables[*table as usize].limits.min as u32).collect()
+        self.dispatch_arrays.iter().map(|array| info.tables[array.table as usize].limits.min as u32).collect()
     }
 
-    /// The dispatch array for an indirect call, if its table is static.
-    pub fn dispatch_array(&self, table: u32, type_index: u32) -> Option<u32> {
-        self.dispatch_arrays.iter().position(|p| *p == (table, type_index)).map(|i| i as u32)
+    /// Whether table `table` is static (see the module's comment).
+    pub fn is_static(&self, table: u32) -> bool {
+        self.static_tables.get(table as usize) == Some(&true)
+    }
+
+    /// The dispatch array for an indirect call (`by_reference`: a `call_ref` of a reference read
+    /// from the table), if its table is static.
+    pub fn dispatch_array(&self, table: u32, type_index: u32, by_reference: bool) -> Option<u32> {
+        let wanted = DispatchArray { table, type_index, by_reference };
+        self.dispatch_arrays.iter().position(|a| *a == wanted).map(|i| i as u32)
+    }
+}
+
+/// `(table, type index)` when `op`, a `call_ref` or `return_call_ref`, calls the reference the
+/// operator before it, `previous`, read from a table: an indirect call through that table by
+/// index, if the table is static.
+pub fn ref_call_through_table(previous: &O<'_>, op: &O<'_>) -> Option<(u32, u32)> {
+    match (previous, op) {
+        (O::TableGet { table }, O::CallRef { type_index } | O::ReturnCallRef { type_index }) => {
+            Some((*table, *type_index))
+        }
+        _ => None,
     }
 }

@@ -22,8 +22,9 @@
 //! function, in an element segment other than an active one of a static table (see `facts`),
 //! named by `ref.func`, or in a global's initializer; no indirect call of the type goes through a
 //! table that is not static (it could reach a function of another module), and no `call_ref`
-//! of it is made; and no `table.get` reads a static table (the funcref could be stored where
-//! others reach it). Types that leave the module, and a group function's own type, get no plan:
+//! of it is made (but one right after a `table.get` of a static table, which is an indirect call
+//! through that table); and no other `table.get` reads a static table (the funcref could be
+//! stored where others reach it). Types that leave the module, and a group function's own type, get no plan:
 //! the convention's default. A module that declares subtypes gets no plans at all.
 
 use crate::facts::ModuleFacts;
@@ -104,8 +105,18 @@ impl TypePlans {
             let ty = info.func_type(input.func_index);
             let Ok(mut reader) = input.body.get_operators_reader() else { return TypePlans::default() };
             let mut uses = ParamUses::new(ty.params.len());
+            // A `table.get` of a static table not consumed at once by a call (see
+            // `facts::ref_call_through_table`), where the reference could go anywhere.
+            let mut pending_get = false;
+            let mut previous = O::Nop;
             while !reader.eof() {
                 let Ok(op) = reader.read() else { return TypePlans::default() };
+                let through_table = crate::facts::ref_call_through_table(&previous, &op)
+                    .is_some_and(|(t, _)| static_table(t));
+                if pending_get && !through_table {
+                    return TypePlans::default();
+                }
+                pending_get = matches!(op, O::TableGet { table } if static_table(table));
                 let callee = match op {
                     O::ReturnCall { function_index } => {
                         info.funcs.get(function_index as usize).map(|_| info.func_type(function_index))
@@ -128,13 +139,17 @@ impl TypePlans {
                     {
                         leaves.extend(info.types.get(type_index as usize).map(|t| t.func()));
                     }
-                    // A function reference may come from anywhere, another module included.
-                    O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
+                    // A function reference may come from anywhere, another module included, unless
+                    // it was read from a static table just before.
+                    O::CallRef { type_index } | O::ReturnCallRef { type_index } if !through_table => {
                         leaves.extend(info.types.get(type_index as usize).map(|t| t.func()));
                     }
-                    O::TableGet { table } if static_table(table) => return TypePlans::default(),
                     _ => {}
                 }
+                previous = op;
+            }
+            if pending_get {
+                return TypePlans::default();
             }
             if many_ints(ty) {
                 *functions.entry(ty).or_default() += 1;
@@ -207,8 +222,11 @@ impl ParamUses {
                     self.stack.push(None);
                 }
             }
-            O::ReturnCall { .. } | O::ReturnCallIndirect { .. } if own_tail_call => {
-                if matches!(op, O::ReturnCallIndirect { .. }) {
+            O::ReturnCall { .. } | O::ReturnCallIndirect { .. } | O::ReturnCallRef { .. }
+                if own_tail_call =>
+            {
+                // The table index, or the reference.
+                if !matches!(op, O::ReturnCall { .. }) {
                     self.pop();
                 }
                 for position in (0..params).rev() {
@@ -270,7 +288,8 @@ fn arity(op: &O<'_>) -> Option<(usize, usize)> {
         | O::I32Extend16S
         | O::I64Extend8S
         | O::I64Extend16S
-        | O::I64Extend32S => (1, 1),
+        | O::I64Extend32S
+        | O::TableGet { .. } => (1, 1),
         O::I32Store { .. }
         | O::I64Store { .. }
         | O::I32Store8 { .. }

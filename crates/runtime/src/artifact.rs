@@ -30,8 +30,10 @@ use serde::{Deserialize, Serialize};
 /// What every saved module starts with.
 pub const MAGIC: [u8; 8] = *b"\0kitemod";
 
-/// The layout's version; see the module's comment. 3: the header holds the Wasm features.
-pub const FORMAT_VERSION: u32 = 3;
+/// The layout's version; see the module's comment. 3: the header holds the Wasm features. 4:
+/// the settings say whether code checks memory bounds, and dispatch arrays whether they serve
+/// `call_ref` (with a third trap stub).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The version of kite that writes and reads saved modules, with a fingerprint of the sources
 /// its code generation and runtime are built from (see `build.rs`): a build that could compile
@@ -238,7 +240,9 @@ fn check_bounds(compiled: &CompiledModule) -> Result<()> {
     let within = |offset: u32, size: u64| u64::from(offset) + size <= len;
     let functions = compiled.functions.iter().all(|f| within(f.offset, f.len.into()));
     let groups = compiled.group_code.iter().all(|g| within(g.offset, g.len.into()));
-    let stubs = compiled.trap_stubs.is_none_or(|t| within(t.null, 1) && within(t.bad_signature, 1));
+    let stubs = compiled
+        .trap_stubs
+        .is_none_or(|t| within(t.null, 1) && within(t.bad_signature, 1) && within(t.null_reference, 1));
     let defined = compiled.info.num_defined_funcs() as usize == compiled.functions.len();
     if !(functions && groups && blob_within(&compiled.blob) && stubs && defined) {
         bail!("damaged compiled module (its tables point outside its code)");

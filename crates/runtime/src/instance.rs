@@ -429,21 +429,22 @@ fn fill_dispatch_arrays(store: &mut StoreOpaque, index: usize) {
     let data = &store.instances[index];
     let module = data.module.clone();
     let compiled = module.compiled();
-    let Some((null_stub, signature_stub)) = module.trap_stubs() else {
+    let Some(stubs) = module.trap_stubs() else {
         return;
     };
     let mut arrays = Vec::with_capacity(compiled.facts.dispatch_arrays.len());
-    for (table, type_index) in &compiled.facts.dispatch_arrays {
-        let want = module.type_ids()[*type_index as usize];
-        let elements = store.tables[data.tables[*table as usize].0].elements();
+    for array in &compiled.facts.dispatch_arrays {
+        let want = module.type_ids()[array.type_index as usize];
+        let elements = store.tables[data.tables[array.table as usize].0].elements();
+        let null = if array.by_reference { stubs.null_reference } else { stubs.null };
         let array: Vec<usize> = elements
             .iter()
             .map(|raw| match *raw as usize as *const VMFuncRef {
-                p if p.is_null() => null_stub,
+                p if p.is_null() => null,
                 // SAFETY: non-null table entries point to live funcrefs of this store.
                 p => match unsafe { *p } {
                     f if f.type_id == want => f.code as usize,
-                    _ => signature_stub,
+                    _ => stubs.bad_signature,
                 },
             })
             .collect();

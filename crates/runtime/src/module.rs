@@ -216,11 +216,16 @@ impl Module {
         self.0.tiers.report()
     }
 
-    /// The address of the trap stubs for null and mistyped dispatch-array entries.
-    pub(crate) fn trap_stubs(&self) -> Option<(usize, usize)> {
+    /// The addresses of the trap stubs for dispatch-array entries a call may not reach: null
+    /// elements (of `call_indirect`'s tables, then of `call_ref`'s) and mistyped ones.
+    pub(crate) fn trap_stubs(&self) -> Option<TrapStubAddresses> {
         let stubs = self.0.compiled.trap_stubs?;
         let base = self.0.code.base() as usize;
-        Some((base + stubs.null as usize, base + stubs.bad_signature as usize))
+        Some(TrapStubAddresses {
+            null: base + stubs.null as usize,
+            bad_signature: base + stubs.bad_signature as usize,
+            null_reference: base + stubs.null_reference as usize,
+        })
     }
 
     /// The type of one of the module's entities, its references naming engine ids.
@@ -275,4 +280,11 @@ fn display_name(info: &ModuleInfo, func: u32) -> String {
         Some(module) => format!("{module}!{}", info.func_display_name(func)),
         None => info.func_display_name(func),
     }
+}
+
+/// Where a module's trap stubs were published (`Module::trap_stubs`).
+pub(crate) struct TrapStubAddresses {
+    pub null: usize,
+    pub bad_signature: usize,
+    pub null_reference: usize,
 }

@@ -8,7 +8,7 @@
 //! runtime settles a mismatch. `call_ref` checks null only: validation proved the type. Indirect
 //! calls whose callees are known at compile time go to `dispatch`.
 
-use super::dispatch::{self, StaticCall, Via};
+use super::dispatch::{self, ElementTraps, StaticCall, Via};
 use super::{Region, Translator, invariant, readonly};
 use crate::error::Result;
 use crate::trap::TrapKind;
@@ -67,9 +67,10 @@ fn call_indirect(t: &mut Translator<'_, '_>, type_index: u32, table: u32, tail: 
     let index = t.pop();
     let args = t.popn(ty.params.len());
     if t.env.cc.static_dispatch()
-        && let Some(array) = t.env.facts.dispatch_array(table, type_index)
+        && let Some(array) = t.env.facts.dispatch_array(table, type_index, false)
     {
-        let call = StaticCall { ty, type_index, via: Via::Array { table, array }, index, args: &args };
+        let via = Via::Array { table, array };
+        let call = StaticCall { ty, type_index, via, index, args: &args, traps: ElementTraps::TABLE };
         dispatch::through_static_table(t, &call, tail);
         return;
     }
@@ -120,10 +121,24 @@ fn check_signature(t: &mut Translator<'_, '_>, func_ref: Value, type_index: u32)
 
 /// `call_ref` and `return_call_ref`: through the `VMFuncRef` on the stack, after a null check.
 /// In a fused group, a `return_call_ref` to a member jumps to it (`dispatch::ref_to_members`).
+/// A reference just read from a static table is called through the table, as `call_indirect`
+/// would (`facts::ref_call_through_table`): by index, through its dispatch array.
 fn call_ref(t: &mut Translator<'_, '_>, type_index: u32, tail: bool) {
     let ty = t.env.info.func_type_at(type_index);
     let func_ref = t.pop();
     let args = t.popn(ty.params.len());
+    if let Some((read, table, index)) = t.table_get
+        && read == func_ref
+        && t.env.cc.static_dispatch()
+        && let Some(array) = t.env.facts.dispatch_array(table, type_index, true)
+    {
+        // `table.get`'s bounds check is the call's, and the array's null entries trap as a null
+        // reference: `table.get` left the reference unread (`tables`).
+        let via = Via::Array { table, array };
+        let call = StaticCall { ty, type_index, via, index, args: &args, traps: ElementTraps::REFERENCE };
+        dispatch::through_static_table(t, &call, tail);
+        return;
+    }
     t.ins().trapz(func_ref, TrapKind::NullFunctionReference.code());
     if tail && dispatch::ref_to_members(t, ty, type_index, func_ref, &args) {
         return;

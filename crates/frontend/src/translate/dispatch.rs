@@ -37,6 +37,26 @@ pub(super) struct StaticCall<'c> {
     /// `VMFuncRef` array, where one past the last function stands for any other function.
     pub index: Value,
     pub args: &'c [Value],
+    /// How an index past the table and a null element trap: as an undefined and an
+    /// uninitialized element (`call_indirect`), or as an access out of the table's bounds and a
+    /// null reference (the `table.get` and the `call_ref` of a call through the table).
+    pub traps: ElementTraps,
+}
+
+/// See [`StaticCall::traps`].
+#[derive(Clone, Copy)]
+pub(super) struct ElementTraps {
+    pub out_of_bounds: TrapKind,
+    pub null: TrapKind,
+}
+
+impl ElementTraps {
+    /// `call_indirect`'s.
+    pub const TABLE: ElementTraps =
+        ElementTraps { out_of_bounds: TrapKind::UndefinedElement, null: TrapKind::UninitializedElement };
+    /// `table.get`'s, then `call_ref`'s.
+    pub const REFERENCE: ElementTraps =
+        ElementTraps { out_of_bounds: TrapKind::TableOutOfBounds, null: TrapKind::NullFunctionReference };
 }
 
 /// How a [`StaticCall`] reaches a callee outside the group it is made from.
@@ -53,7 +73,7 @@ pub(super) enum Via {
 /// mistyped elements are stubs that trap as the full check would. The callee is of this
 /// instance: no context switch.
 fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool) {
-    let StaticCall { ty, type_index, via, index, args } = *call;
+    let StaticCall { ty, type_index, via, index, args, traps } = *call;
     let (table, array) = match via {
         Via::Array { table, array } => (table, array),
         Via::FuncRef(func_ref) => return through_func_ref(t, ty, type_index, func_ref, args, tail),
@@ -61,8 +81,8 @@ fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool
     let ptr = t.pointer_type();
     let size = t.env.info.tables[table as usize].limits.min;
     let index = t.ins().uextend(types::I64, index);
-    let out_of_bounds = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
-    t.trap_if(out_of_bounds, TrapKind::UndefinedElement);
+    let past_end = t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64);
+    t.trap_if(past_end, traps.out_of_bounds);
     let (vmctx, first) = (t.vmctx, t.env.offsets.dispatch_array(array) as i32);
     let byte_offset = t.ins().ishl_imm_u(index, 3);
     let entry = t.ins().iadd(vmctx, byte_offset);
@@ -161,7 +181,10 @@ pub(super) fn ref_to_members(
     let past = t.ins().iconst(ir::types::I64, i64::from(last) + 1);
     let position = t.ins().umin(position, past);
     let index = t.ins().ireduce(ir::types::I32, position);
-    let call = StaticCall { ty, type_index, via: Via::FuncRef(func_ref), index, args };
+    // The index is clamped to the array's end, which stands for any other function: neither
+    // trap is reached.
+    let call =
+        StaticCall { ty, type_index, via: Via::FuncRef(func_ref), index, args, traps: ElementTraps::TABLE };
     t.reachable = false;
     br_table(t, &call, &elements);
     true
@@ -189,12 +212,12 @@ fn br_table(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, elements: &[Eleme
         let (block, args) = match element {
             Element::Member(block) => (*block, args_now.as_slice()),
             Element::Outside => (outside.expect("made above"), &[][..]),
-            Element::Null => (trap(t, TrapKind::UninitializedElement), &[][..]),
+            Element::Null => (trap(t, call.traps.null), &[][..]),
             Element::Mistyped => (trap(t, TrapKind::BadSignature), &[][..]),
         };
         calls.push(t.b.func.dfg.block_call(block, args));
     }
-    let out_of_bounds = trap(t, TrapKind::UndefinedElement);
+    let out_of_bounds = trap(t, call.traps.out_of_bounds);
     let default = t.b.func.dfg.block_call(out_of_bounds, &[]);
     let state = t.shared.group.as_mut().expect("in a group");
     let (group, site, tier) = (state.index, state.sites.len(), state.tier);

@@ -218,6 +218,11 @@ pub(crate) struct Translator<'a, 'f> {
     /// Fuel of the straight run translated since the counter was last updated (see
     /// `interrupts`).
     pub fuel_pending: u32,
+    /// The last `table.get` of a static table: its result, table and index, for a `call_ref`
+    /// right after it to call through the table (`facts::ref_call_through_table`).
+    pub table_get: Option<(Value, u32, Value)>,
+    /// At a `table.get` that a `call_ref` right after it calls through: (table, type index).
+    pub ref_call_next: Option<(u32, u32)>,
 }
 
 /// What the translation of one function keeps across the members of a fused group, which are
@@ -606,6 +611,8 @@ fn translate_body<'a, 'f>(
         reachable: true,
         shared,
         fuel_pending: 0,
+        table_get: None,
+        ref_call_next: None,
     };
     interrupts::at_entry(&mut t);
 
@@ -613,6 +620,11 @@ fn translate_body<'a, 'f>(
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         validator.op(offset, &op)?;
+        if let Operator::TableGet { .. } = op {
+            // Whether a `call_ref` calls what it reads (`facts::ref_call_through_table`).
+            let next = ops.clone().read().ok();
+            t.ref_call_next = next.and_then(|next| crate::facts::ref_call_through_table(&op, &next));
+        }
         t.operator(&op).map_err(|e| e.at(offset))?;
     }
     ops.finish()?;

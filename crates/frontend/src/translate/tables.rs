@@ -5,7 +5,7 @@
 //! 0), an `externref` is the runtime's handle (null is 0). Element access is inline; anything that
 //! can resize or bulk-write a table goes through a builtin.
 
-use super::{Region, Translator};
+use super::{Region, Translator, readonly};
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::vmctx::{Builtin, table_definition};
@@ -18,10 +18,31 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
     match op {
         O::TableGet { table } => {
             let index = t.pop();
+            if let Some((_, type_index)) = t.ref_call_next.take()
+                && t.env.cc.static_dispatch()
+                && t.env.facts.dispatch_array(*table, type_index, true).is_some()
+            {
+                // The `call_ref` after this calls through the table's dispatch array by index
+                // (`calls::call_ref`), checking the bounds as this would, and never looks at the
+                // reference.
+                let unread = t.ins().iconst(I64, 0);
+                t.push(unread);
+                t.table_get = Some((unread, *table, index));
+                return Ok(true);
+            }
             let entry = element_address(t, *table, index);
-            let flags = t.trusted_in(Region::Tables);
+            // A table that never changes is read-only to the code (and an unused read of it,
+            // as a `call_ref` through the table leaves, goes away).
+            let flags = if t.env.facts.immutable_tables[*table as usize] {
+                readonly()
+            } else {
+                t.trusted_in(Region::Tables)
+            };
             let v = t.ins().load(I64, flags, entry, 0);
             t.push(v);
+            if t.env.facts.is_static(*table) {
+                t.table_get = Some((v, *table, index));
+            }
         }
         O::TableSet { table } => {
             let (index, value) = t.pop2();
@@ -89,18 +110,26 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
     Ok(true)
 }
 
-/// The address of element `index` of `table`, trapping if it is out of bounds.
+/// The address of element `index` of `table`, trapping if it is out of bounds. A table that
+/// never changes (`facts`) has a constant size, and its element array a fixed address.
 fn element_address(t: &mut Translator<'_, '_>, table: u32, index: Value) -> Value {
     let ptr = t.pointer_type();
     let def = t.table_definition(table);
     // A table's length and element array change only in builtins: its definition goes with its
     // elements, never with memory or globals.
     let flags = t.trusted_in(Region::Tables);
-    let len = t.ins().load(types::I64, flags, def, table_definition::LENGTH as i32);
     let index = t.ins().uextend(types::I64, index);
-    let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+    let fixed = t.env.facts.immutable_tables[table as usize];
+    let out_of_bounds = if fixed {
+        let size = t.env.info.tables[table as usize].limits.min;
+        t.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, index, size as i64)
+    } else {
+        let len = t.ins().load(types::I64, flags, def, table_definition::LENGTH as i32);
+        t.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, len)
+    };
     t.trap_if(out_of_bounds, TrapKind::TableOutOfBounds);
-    let elements = t.ins().load(ptr, flags, def, table_definition::BASE as i32);
+    let elements =
+        t.ins().load(ptr, if fixed { readonly() } else { flags }, def, table_definition::BASE as i32);
     let byte_offset = t.ins().ishl_imm_u(index, 3);
     t.ins().iadd(elements, byte_offset)
 }
