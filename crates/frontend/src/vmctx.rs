@@ -248,9 +248,11 @@ impl Builtin {
     pub fn params(self) -> &'static [Type] {
         use types::{I32, I64};
         match self {
-            Builtin::MemoryGrow => &[I32, I32],
-            Builtin::MemoryFill => &[I32, I32, I32, I32],
-            Builtin::MemoryCopy | Builtin::MemoryInit => &[I32, I32, I32, I32, I32],
+            // Addresses and lengths are `i64` for every memory (zero-extended from a 32-bit
+            // memory's `i32`): one builtin serves both address types.
+            Builtin::MemoryGrow => &[I32, I64],
+            Builtin::MemoryFill => &[I32, I64, I32, I64],
+            Builtin::MemoryCopy | Builtin::MemoryInit => &[I32, I32, I64, I64, I64],
             Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp => &[I32],
             Builtin::TableGrow => &[I32, I64, I32],
             Builtin::TableFill => &[I32, I32, I64, I32],
@@ -259,7 +261,12 @@ impl Builtin {
         }
     }
 
-    pub fn returns_value(self) -> bool {
-        !matches!(self, Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp)
+    /// The result's type, if any: `memory.grow`'s old size (or -1), a status, or a value.
+    pub fn result(self) -> Option<Type> {
+        match self {
+            Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp => None,
+            Builtin::MemoryGrow => Some(types::I64),
+            _ => Some(types::I32),
+        }
     }
 }

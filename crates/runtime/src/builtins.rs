@@ -9,10 +9,10 @@ use crate::table::Table;
 /// The table `VMCTX_BUILTINS` points to, in the order of `Builtin::ALL`.
 #[repr(C)]
 pub struct Builtins {
-    memory_grow: unsafe extern "C" fn(*mut u8, u32, u32) -> u32,
-    memory_fill: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32) -> u32,
-    memory_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
-    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    memory_grow: unsafe extern "C" fn(*mut u8, u32, u64) -> u64,
+    memory_fill: unsafe extern "C" fn(*mut u8, u32, u64, u32, u64) -> u32,
+    memory_copy: unsafe extern "C" fn(*mut u8, u32, u32, u64, u64, u64) -> u32,
+    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u64, u64, u64) -> u32,
     data_drop: unsafe extern "C" fn(*mut u8, u32),
     table_grow: unsafe extern "C" fn(*mut u8, u32, u64, u32) -> u32,
     table_fill: unsafe extern "C" fn(*mut u8, u32, u32, u64, u32) -> u32,
@@ -65,11 +65,16 @@ unsafe fn table<'a>(vmctx: *mut u8, index: u32) -> &'a mut Table {
 
 /// `start..start + len` if it lies within `0..limit`.
 fn range(start: u32, len: u32, limit: usize) -> Option<std::ops::Range<usize>> {
-    let end = start as usize + len as usize;
-    (end <= limit).then_some(start as usize..end)
+    memory_range(start.into(), len.into(), limit)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+/// As `range`, for a memory's `i64` addresses (zero-extended for a 32-bit memory).
+fn memory_range(start: u64, len: u64, limit: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    (end <= limit as u64).then_some(start as usize..end as usize)
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called from the code of `vmctx`'s instance; Wasm code holds no Rust references
     // into the store.
     let (store, index) = unsafe {
@@ -77,13 +82,13 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
         let index = instance.memories[mem as usize].0;
         (instance.store(), index)
     };
-    store.grow_memory(index, u64::from(delta)).map_or(u32::MAX, |old| old as u32)
+    store.grow_memory(index, delta).map_or(u64::MAX, |old| old)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, value: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, value: u32, len: u64) -> u32 {
     // SAFETY: as above.
     let data = unsafe { memory(vmctx, mem) }.data_mut();
-    let Some(dst) = range(dst, len, data.len()) else {
+    let Some(dst) = memory_range(dst, len, data.len()) else {
         return OUT_OF_BOUNDS;
     };
     data[dst].fill(value as u8);
@@ -94,9 +99,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: as above; the two memories may be the same, so only raw pointers are kept.
     let (dst_def, src_def) = unsafe {
@@ -105,7 +110,8 @@ unsafe extern "C" fn memory_copy(
     // SAFETY: definitions of live memories.
     let (dst_def, src_def): (&crate::vm::VMMemoryDefinition, &crate::vm::VMMemoryDefinition) =
         unsafe { (&*dst_def, &*src_def) };
-    let (Some(d), Some(s)) = (range(dst, len, dst_def.length), range(src, len, src_def.length)) else {
+    let (Some(d), Some(s)) = (memory_range(dst, len, dst_def.length), memory_range(src, len, src_def.length))
+    else {
         return OUT_OF_BOUNDS;
     };
     // SAFETY: both ranges were checked; `copy` allows overlap.
@@ -117,9 +123,9 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
     mem: u32,
     segment: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: as above.
     let (instance, memory) = unsafe { (InstanceData::from_vmctx(vmctx), memory(vmctx, mem)) };
@@ -129,7 +135,7 @@ unsafe extern "C" fn memory_init(
         &instance.module.info().data[segment as usize].bytes
     };
     let data = memory.data_mut();
-    let (Some(d), Some(s)) = (range(dst, len, data.len()), range(src, len, bytes.len())) else {
+    let (Some(d), Some(s)) = (memory_range(dst, len, data.len()), memory_range(src, len, bytes.len())) else {
         return OUT_OF_BOUNDS;
     };
     data[d].copy_from_slice(&bytes[s]);

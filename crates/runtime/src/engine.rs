@@ -191,6 +191,13 @@ impl Config {
         self
     }
 
+    /// Whether memories may be addressed with `i64` (memory64; on by default). Such memories
+    /// check bounds on every access, and grow to at most 4 GiB here.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::MEMORY64, enable);
+        self
+    }
+
     /// Whether constant expressions may add, subtract and multiply (on by default).
     pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::EXTENDED_CONST, enable);

@@ -318,8 +318,11 @@ impl Instance {
             match &segment.mode {
                 SegmentMode::Active { target, offset } => {
                     let data = &inner.opaque.instances[index];
-                    let offset = data.eval(offset) as u32 as usize;
                     let memory = &mut inner.opaque.memories[data.memories[*target as usize].0];
+                    // An `i64` offset for a 64-bit memory, else an `i32` one.
+                    let offset = data.eval(offset);
+                    let offset = if memory.ty.memory64 { offset as u64 } else { u64::from(offset as u32) };
+                    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
                     let bytes = &segment.bytes;
                     let dst = offset
                         .checked_add(bytes.len())
@@ -417,7 +420,9 @@ fn import_accepts(
                     engine.val_is_subtype(b.content, a.content)
                 }
         }
-        (ExternType::Memory(a), ExternType::Memory(b)) => a.limits.accepts(&b.limits),
+        (ExternType::Memory(a), ExternType::Memory(b)) => {
+            a.memory64 == b.memory64 && a.limits.accepts(&b.limits)
+        }
         (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.accepts(&b.limits),
         _ => false,
     }

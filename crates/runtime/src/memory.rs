@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn grows_in_place_up_to_its_maximum() {
-        let ty = MemoryType { limits: Limits { min: 1, max: Some(3) } };
+        let ty = MemoryType::new(Limits { min: 1, max: Some(3) });
         let mut memory = LinearMemory::new(ty, 65536, None).unwrap();
         let base = memory.definition.base;
         assert_eq!(memory.grow(2), Some(1));

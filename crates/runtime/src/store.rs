@@ -87,7 +87,7 @@ impl StoreOpaque {
         let memory = &self.memories[index];
         let page = crate::WASM_PAGE_SIZE as usize;
         let current = memory.data().len();
-        let desired = (delta as usize).checked_mul(page)?.checked_add(current)?;
+        let desired = usize::try_from(delta).ok()?.checked_mul(page)?.checked_add(current)?;
         let maximum = memory.ty.limits.max.map(|m| (m as usize).saturating_mul(page));
         if let Some(limiter) = &mut self.limiter
             && delta > 0

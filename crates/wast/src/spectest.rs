@@ -32,7 +32,7 @@ pub fn define(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<()> {
     let table_ty = TableType { element: ValType::FUNCREF, limits: Limits { min: 10, max: Some(20) } };
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);
-    let memory = Memory::new(&mut *store, MemoryType { limits: Limits { min: 1, max: Some(2) } })?;
+    let memory = Memory::new(&mut *store, MemoryType::new(Limits { min: 1, max: Some(2) }))?;
     linker.define("spectest", "memory", memory);
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! plus a guard, so base + index + offset always lands inside it, and pages past the current
 //! length fault. The fault's trap code comes from the access's memory flags. Under
 //! `CompileOptions::bounds_checks` (memories from the runtime's pool, packed without guard
-//! regions) each access compares its end with the memory's length first and traps past it.
+//! regions), and always for a memory addressed with `i64` (memory64), each access compares its
+//! end with the memory's length first and traps past it. Bulk operations take `i64` addresses
+//! for both kinds of memory.
 
 use super::Translator;
 use crate::error::Result;
@@ -41,28 +43,39 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let def = t.memory_definition(*mem);
             let len = t.ins().load(I64, super::trusted(), def, memory_definition::LENGTH as i32);
             let pages = t.ins().ushr_imm_u(len, 16);
-            let v = t.ins().ireduce(I32, pages);
+            let v = if is_64(t, *mem) { pages } else { t.ins().ireduce(I32, pages) };
             t.push(v);
         }
         O::MemoryGrow { mem } => {
             let delta = t.pop();
-            let mem = t.ins().iconst(I32, i64::from(*mem));
-            let v = t.call_builtin(Builtin::MemoryGrow, &[mem, delta]).expect("returns");
+            let delta = to_i64(t, is_64(t, *mem), delta);
+            let index = t.ins().iconst(I32, i64::from(*mem));
+            let old = t.call_builtin(Builtin::MemoryGrow, &[index, delta]).expect("returns");
+            // The old size in pages, or -1: for a 32-bit memory, as an `i32`.
+            let v = if is_64(t, *mem) { old } else { t.ins().ireduce(I32, old) };
             t.push(v);
         }
         O::MemoryFill { mem } => {
             let (dst, value, len) = t.pop3();
+            let memory64 = is_64(t, *mem);
+            let (dst, len) = (to_i64(t, memory64, dst), to_i64(t, memory64, len));
             let mem = t.ins().iconst(I32, i64::from(*mem));
             checked_builtin(t, Builtin::MemoryFill, &[mem, dst, value, len]);
         }
         O::MemoryCopy { dst_mem, src_mem } => {
             let (dst, src, len) = t.pop3();
+            let (dst64, src64) = (is_64(t, *dst_mem), is_64(t, *src_mem));
+            // The length is an `i64` only between two 64-bit memories.
+            let (dst, src, len) =
+                (to_i64(t, dst64, dst), to_i64(t, src64, src), to_i64(t, dst64 && src64, len));
             let dst_mem = t.ins().iconst(I32, i64::from(*dst_mem));
             let src_mem = t.ins().iconst(I32, i64::from(*src_mem));
             checked_builtin(t, Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
         }
         O::MemoryInit { data_index, mem } => {
             let (dst, src, len) = t.pop3();
+            let dst = to_i64(t, is_64(t, *mem), dst);
+            let (src, len) = (to_i64(t, false, src), to_i64(t, false, len));
             let mem = t.ins().iconst(I32, i64::from(*mem));
             let segment = t.ins().iconst(I32, i64::from(*data_index));
             checked_builtin(t, Builtin::MemoryInit, &[mem, segment, dst, src, len]);
@@ -74,6 +87,17 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Whether memory `mem` is addressed with `i64` (memory64).
+fn is_64(t: &Translator<'_, '_>, mem: u32) -> bool {
+    t.env.info.memories[mem as usize].memory64
+}
+
+/// An address or length as the `i64` the runtime's builtins take: a 32-bit memory's `i32`
+/// zero-extended.
+fn to_i64(t: &mut Translator<'_, '_>, is_64: bool, value: Value) -> Value {
+    if is_64 { value } else { t.ins().uextend(types::I64, value) }
 }
 
 /// Calls a bulk-memory builtin and traps if it reports an out-of-bounds access.
@@ -104,9 +128,11 @@ pub(super) fn access_flags(t: &mut Translator<'_, '_>, memory: u32) -> MemFlagsD
 /// index + offset, after the bounds check if the code checks bounds.
 pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
     let base = t.memory_base(memarg.memory);
-    let index = t.ins().uextend(types::I64, index);
-    if t.env.bounds_checks {
-        check_bounds(t, memarg, index, size);
+    let memory64 = is_64(t, memarg.memory);
+    let index = to_i64(t, memory64, index);
+    // A 64-bit index reaches past any reservation: such memories always check.
+    if t.env.bounds_checks || memory64 {
+        check_bounds(t, memarg, index, size, memory64);
     }
     let addr = t.ins().iadd(base, index);
     match i32::try_from(memarg.offset) {
@@ -116,13 +142,22 @@ pub(super) fn address(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value,
 }
 
 /// Traps unless the `size` bytes at `index` + the access's offset lie within the memory: the
-/// sum, in 64 bits where a 32-bit index, a 32-bit offset and a size cannot overflow, against
-/// the length (loaded once between calls: see `Region::MemoryLengths`).
-fn check_bounds(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value, size: u32) {
+/// sum, in 64 bits, against the length (loaded once between calls: see
+/// `Region::MemoryLengths`). A 32-bit index, a 32-bit offset and a size cannot overflow; a
+/// 64-bit sum that does is out of bounds too.
+fn check_bounds(t: &mut Translator<'_, '_>, memarg: &MemArg, index: Value, size: u32, memory64: bool) {
     let def = t.memory_definition(memarg.memory);
     let flags = t.trusted_in(super::Region::MemoryLengths);
     let len = t.ins().load(types::I64, flags, def, memory_definition::LENGTH as i32);
-    let end = t.ins().iadd_imm_u(index, (memarg.offset + u64::from(size)) as i64);
+    let end = if memory64 {
+        let code = TrapKind::MemoryOutOfBounds.code();
+        let offset = t.ins().iconst(types::I64, memarg.offset as i64);
+        let start = t.ins().uadd_overflow_trap(index, offset, code);
+        let size = t.ins().iconst(types::I64, i64::from(size));
+        t.ins().uadd_overflow_trap(start, size, code)
+    } else {
+        t.ins().iadd_imm_u(index, (memarg.offset + u64::from(size)) as i64)
+    };
     let out_of_bounds = t.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
     t.trap_if(out_of_bounds, TrapKind::MemoryOutOfBounds);
 }

@@ -328,9 +328,7 @@ impl<'a, 'f> Translator<'a, 'f> {
                 let mut sig = Signature::new(CallConv::triple_default(self.env.isa.triple()));
                 sig.params.push(AbiParam::new(ptr));
                 sig.params.extend(builtin.params().iter().map(|t| AbiParam::new(*t)));
-                if builtin.returns_value() {
-                    sig.returns.push(AbiParam::new(types::I32));
-                }
+                sig.returns.extend(builtin.result().map(AbiParam::new));
                 let sig = self.b.import_signature(sig);
                 self.shared.builtin_refs.insert(builtin.index(), sig);
                 sig
