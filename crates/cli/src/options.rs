@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use kite_runtime::Config;
+use kite_runtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 use std::path::PathBuf;
 
 #[derive(Args, Clone, Debug)]
@@ -18,6 +18,10 @@ pub struct CommonOptions {
     /// once, without profiling.
     #[arg(long = "tier-up-after", value_name = "CALLS|never", value_parser = parse_tier_up_after)]
     pub tier_up_after: Option<TierUpAfter>,
+    /// Take linear memories from a pool (Wasmtime's pooling allocator: 1,000 memories of up to
+    /// 4 GiB), with a bounds check compiled into every memory access instead of guard pages.
+    #[arg(long)]
+    pub pooling: bool,
 }
 
 /// The value of `--tier-up-after`.
@@ -41,6 +45,10 @@ impl CommonOptions {
         config.verify(self.verify);
         if let Some(TierUpAfter(calls)) = self.tier_up_after {
             config.tier_up_after(calls);
+        }
+        if self.pooling {
+            config
+                .allocation_strategy(InstanceAllocationStrategy::Pooling(PoolingAllocationConfig::default()));
         }
         Ok(config)
     }

@@ -66,6 +66,24 @@ fn v128_arguments_and_results_in_the_spec_text_syntax() {
     );
 }
 
+/// `--pooling`: memories come from a pool whose slots have no guard pages; an access past a
+/// memory's length still traps (a bounds check in the code), though the slot's bytes go on.
+#[test]
+fn pooled_memories_check_their_bounds() {
+    let wat =
+        br#"(module (memory 1) (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))"#;
+    let module = temp_file("pooled.wat", wat);
+    let module = module.to_str().unwrap();
+    for cc in ["baseline", "wide", "fused"] {
+        let o =
+            kite(&["run", "--no-cache", "--pooling", "--tail-cc", cc, module, "--invoke", "load", "65532"]);
+        assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("0\n", ""), "under {cc}");
+        let o =
+            kite(&["run", "--no-cache", "--pooling", "--tail-cc", cc, module, "--invoke", "load", "65533"]);
+        assert_clean_failure(&o, 134, "out of bounds memory access");
+    }
+}
+
 #[test]
 fn runs_start_without_invoke() {
     let wat = temp_file("start.wat", br#"(module (func (export "_start")))"#);
