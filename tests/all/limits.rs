@@ -89,3 +89,20 @@ fn a_refused_memory_fails_instantiation() {
     let f = instance.get_func(&store, "f").unwrap();
     assert_eq!(f.call(&mut store, &[]).unwrap()[0].unwrap_i32(), 1);
 }
+
+/// A memory refused for its size leaves nothing behind: 20,000 refusals, more than the 16,383
+/// 8 GiB reservations a process has room for, and instantiation still works after them.
+#[test]
+fn a_refused_memory_reserves_nothing() {
+    let mut config = kite_runtime::Config::new();
+    config.max_memory_pages(5);
+    let engine = Engine::new(&config).unwrap();
+    let too_large = Module::new(&engine, "(module (memory 10))").unwrap();
+    let fits = Module::new(&engine, "(module (memory 1))").unwrap();
+    let linker = Linker::new(&engine);
+    let mut store = Store::new(&engine, ());
+    for _ in 0..20_000 {
+        assert!(linker.instantiate(&mut store, &too_large).is_err());
+    }
+    linker.instantiate(&mut store, &fits).unwrap();
+}

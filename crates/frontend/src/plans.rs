@@ -24,8 +24,8 @@
 //! table that is not static (it could reach a function of another module), and no `call_ref`
 //! of it is made (but one right after a `table.get` of a static table, which is an indirect call
 //! through that table); and no other `table.get` reads a static table (the funcref could be
-//! stored where others reach it). Types that leave the module, and a group function's own type, get no plan:
-//! the convention's default. A module that declares subtypes gets no plans at all.
+//! stored where others reach it). Types that leave the module, and a group function's own type,
+//! get no plan: the convention's default. A module that declares subtypes gets no plans at all.
 
 use crate::facts::ModuleFacts;
 use crate::module::{ConstExpr, ConstOp, EntityIndex, FunctionInput, ModuleInfo, SegmentMode};
@@ -67,7 +67,7 @@ impl TypePlans {
             // A call through a type may reach functions of its subtypes, whose plans differ.
             return TypePlans::default();
         }
-        let static_table = |t: u32| facts.static_tables.get(t as usize) == Some(&true);
+        let static_table = |t: u32| facts.is_static(t);
         // The types of functions reachable from outside the module.
         let mut leaves: HashSet<&FuncType> = HashSet::new();
         let mut reachable: Vec<u32> = (0..info.num_imported_funcs).collect();

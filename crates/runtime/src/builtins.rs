@@ -82,7 +82,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
         let index = instance.memories[mem as usize].0;
         (instance.store(), index)
     };
-    store.grow_memory(index, delta).map_or(u64::MAX, |old| old)
+    store.grow_memory(index, delta).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, value: u32, len: u64) -> u32 {

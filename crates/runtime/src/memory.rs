@@ -46,30 +46,35 @@ impl LinearMemory {
         pool: Option<&Arc<MemoryPool>>,
     ) -> Result<LinearMemory> {
         let mut max_pages = ty.limits.max.unwrap_or(65536).min(engine_max_pages).min(65536);
-        let (start, slot) = match pool {
-            Some(pool) => {
-                let slot = pool.take()?;
-                let capacity = (slot.size().saturating_sub(prefix) / PAGE_SIZE) as u64;
-                if ty.limits.min > capacity {
-                    anyhow::bail!(
-                        "memory minimum of {} pages does not fit a pooled memory of {} bytes \
-                         (PoolingAllocationConfig::max_memory_size)",
-                        ty.limits.min,
-                        slot.size()
-                    );
-                }
-                max_pages = max_pages.min(capacity);
-                (slot.start(), Some(slot))
+        // A slot refused below goes back to the pool as it is dropped.
+        let slot = pool.map(|pool| pool.take()).transpose()?;
+        if let Some(slot) = &slot {
+            let capacity = (slot.size().saturating_sub(prefix) / PAGE_SIZE) as u64;
+            if ty.limits.min > capacity {
+                anyhow::bail!(
+                    "memory minimum of {} pages does not fit a pooled memory of {} bytes \
+                     (PoolingAllocationConfig::max_memory_size)",
+                    ty.limits.min,
+                    slot.size()
+                );
             }
-            None => (sys::reserve(prefix + RESERVATION).context("reserving linear memory")?, None),
-        };
+            max_pages = max_pages.min(capacity);
+        }
+        // Before reserving: a refusal must not leave a reservation behind.
         if ty.limits.min > max_pages {
             anyhow::bail!("memory minimum of {} pages exceeds the limit of {max_pages}", ty.limits.min);
         }
-        if prefix > 0 && slot.is_none() {
-            // SAFETY: the prefix is the start of the reservation we just made.
-            unsafe { sys::protect(start, prefix, true, true, false)? };
-        }
+        let start = match &slot {
+            Some(slot) => slot.start(),
+            None => {
+                let start = sys::reserve(prefix + RESERVATION).context("reserving linear memory")?;
+                if prefix > 0 {
+                    // SAFETY: the prefix is the start of the reservation we just made.
+                    unsafe { sys::protect(start, prefix, true, true, false)? };
+                }
+                start
+            }
+        };
         // SAFETY: within the reservation or slot.
         let base = unsafe { start.add(prefix) };
         let definition = VMMemoryDefinition { base, length: 0 };

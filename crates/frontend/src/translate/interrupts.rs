@@ -4,9 +4,9 @@
 //! Both are off unless `CompileOptions::interrupts` asks for them, and then the code is as
 //! without them. An epoch deadline reaches the code through the store's stack limit, which the
 //! runtime raises above every stack when the deadline comes: the stack checks at the entries of
-//! functions that make calls catch it for free, and the other check points compare the limit
-//! with that value (see `check`). Both check at the same points: a function's entry (in a fused group, each
-//! member's entry, which every tail call between members jumps to) and each loop header, so
+//! functions that make calls catch it for free, and the other check points test the limit's
+//! sign bit (see `check`). Both check at the same points: a function's entry (in a fused group,
+//! each member's entry, which every tail call between members jumps to) and each loop header, so
 //! no guest can run for long without passing a check, and the checks stand where they do
 //! under every convention.
 //!

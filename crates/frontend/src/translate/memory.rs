@@ -48,11 +48,12 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         }
         O::MemoryGrow { mem } => {
             let delta = t.pop();
-            let delta = to_i64(t, is_64(t, *mem), delta);
+            let memory64 = is_64(t, *mem);
+            let delta = to_i64(t, memory64, delta);
             let index = t.ins().iconst(I32, i64::from(*mem));
             let old = t.call_builtin(Builtin::MemoryGrow, &[index, delta]).expect("returns");
             // The old size in pages, or -1: for a 32-bit memory, as an `i32`.
-            let v = if is_64(t, *mem) { old } else { t.ins().ireduce(I32, old) };
+            let v = if memory64 { old } else { t.ins().ireduce(I32, old) };
             t.push(v);
         }
         O::MemoryFill { mem } => {

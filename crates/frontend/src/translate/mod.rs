@@ -218,8 +218,8 @@ pub(crate) struct Translator<'a, 'f> {
     /// Fuel of the straight run translated since the counter was last updated (see
     /// `interrupts`).
     pub fuel_pending: u32,
-    /// The last `table.get` of a static table: its result, table and index, for a `call_ref`
-    /// right after it to call through the table (`facts::ref_call_through_table`).
+    /// The last `table.get` that left its reference unread for the `call_ref` right after it
+    /// (`facts::ref_call_through_table`): the stand-in it pushed, its table and index.
     pub table_get: Option<(Value, u32, Value)>,
     /// At a `table.get` that a `call_ref` right after it calls through: (table, type index).
     pub ref_call_next: Option<(u32, u32)>,

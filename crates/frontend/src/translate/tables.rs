@@ -31,8 +31,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
                 return Ok(true);
             }
             let entry = element_address(t, *table, index);
-            // A table that never changes is read-only to the code (and an unused read of it,
-            // as a `call_ref` through the table leaves, goes away).
+            // A table that never changes is read-only to the code.
             let flags = if t.env.facts.immutable_tables[*table as usize] {
                 readonly()
             } else {
@@ -40,9 +39,6 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             };
             let v = t.ins().load(I64, flags, entry, 0);
             t.push(v);
-            if t.env.facts.is_static(*table) {
-                t.table_get = Some((v, *table, index));
-            }
         }
         O::TableSet { table } => {
             let (index, value) = t.pop2();
