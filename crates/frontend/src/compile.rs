@@ -7,8 +7,8 @@
 
 use crate::cc::Convention;
 use crate::compiled::{
-    CodeBlob, CodeSettings, CompiledFunction, CompiledGroup, CompiledModule, RelocTarget, Relocation,
-    TrapSite, TrapStubs,
+    CodeBlob, CodeSettings, CompiledFunction, CompiledGroup, CompiledModule, HandlerSite, RelocTarget,
+    Relocation, TrapSite, TrapStubs,
 };
 use crate::error::{CompileError, Result};
 use crate::facts::ModuleFacts;
@@ -25,7 +25,7 @@ use crate::vmctx::VMOffsets;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{ExternalName, Function};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{Context, FinalizedMachExceptionHandler, FinalizedRelocTarget};
 use std::sync::Mutex;
 
 /// What a context prefix is rounded to: a multiple of every page size Linux uses.
@@ -228,6 +228,7 @@ pub fn compile_module(bytes: &[u8], options: &CompileOptions) -> Result<Compiled
         None
     };
     blob.traps.sort_by_key(|t| t.offset);
+    blob.handlers.sort_by_key(|h| h.return_offset);
     Ok(CompiledModule {
         info,
         facts,
@@ -538,6 +539,19 @@ pub(crate) fn compile_piece(
             TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind, frameless })
         })
         .collect();
+    let mut handlers = Vec::new();
+    for site in buffer.call_sites() {
+        if let Some(handler) = site.exception_handlers.iter().find_map(|h| match h {
+            FinalizedMachExceptionHandler::Default(offset) => Some(*offset),
+            _ => None,
+        }) {
+            let fp_to_sp = site.frame_offset.ok_or_else(|| CompileError::Codegen {
+                func: name.to_string(),
+                message: "a call with an exception handler but no frame offset".into(),
+            })?;
+            handlers.push(HandlerSite { return_offset: site.ret_addr, landing_offset: handler, fp_to_sp });
+        }
+    }
     let srclocs = buffer
         .get_srclocs_sorted()
         .iter()
@@ -547,7 +561,7 @@ pub(crate) fn compile_piece(
     let disasm = compiled.vcode.clone();
     let code = buffer.data().to_vec();
     Ok(Piece {
-        blob: CodeBlob { code, relocs, traps },
+        blob: CodeBlob { code, relocs, traps, handlers },
         clif,
         disasm,
         srclocs,

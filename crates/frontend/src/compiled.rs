@@ -68,6 +68,19 @@ pub struct TrapSite {
     pub frameless: bool,
 }
 
+/// A call inside a `try_table` or legacy `try` (see `translate::exceptions`): where a throw in
+/// its callee resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerSite {
+    /// The call's return address.
+    pub return_offset: u32,
+    /// The handler's landing block.
+    pub landing_offset: u32,
+    /// The frame pointer minus the stack pointer at the call: the landing block runs with this
+    /// stack pointer.
+    pub fp_to_sp: u32,
+}
+
 /// A piece of compiled code: one function or trampoline, or a whole module's worth.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CodeBlob {
@@ -76,6 +89,8 @@ pub struct CodeBlob {
     pub relocs: Vec<Relocation>,
     /// Sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Sorted by return offset.
+    pub handlers: Vec<HandlerSite>,
 }
 
 impl CodeBlob {
@@ -92,6 +107,11 @@ impl CodeBlob {
         self.code.extend_from_slice(&other.code);
         self.relocs.extend(other.relocs.into_iter().map(|r| Relocation { offset: r.offset + base, ..r }));
         self.traps.extend(other.traps.into_iter().map(|t| TrapSite { offset: t.offset + base, ..t }));
+        self.handlers.extend(other.handlers.into_iter().map(|h| HandlerSite {
+            return_offset: h.return_offset + base,
+            landing_offset: h.landing_offset + base,
+            ..h
+        }));
         base
     }
 }

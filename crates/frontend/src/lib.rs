@@ -30,7 +30,7 @@ pub mod vmctx;
 
 pub use cc::Convention;
 pub use compile::{CompileOptions, compile_module};
-pub use compiled::{CodeBlob, CodeSettings, CompiledModule, RelocTarget, Relocation, TrapSite};
+pub use compiled::{CodeBlob, CodeSettings, CompiledModule, HandlerSite, RelocTarget, Relocation, TrapSite};
 pub use cranelift_codegen::binemit::Reloc;
 pub use cranelift_codegen::ir::LibCall;
 pub use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};

@@ -17,7 +17,9 @@ use wasmparser::{
 };
 
 /// The Wasm features kite accepts: WebAssembly 2.0 (SIMD included), and of 3.0 tail calls,
-/// typed function references, relaxed SIMD, multi-memory and extended constant expressions.
+/// typed function references, relaxed SIMD, multi-memory, memory64, extended constant
+/// expressions and exception handling (with the legacy `try`/`catch` instructions that
+/// toolchains still emit).
 ///
 /// GC is on for validation because wasmparser puts under it what 3.0 has beyond function
 /// references and kite supports: recursion groups, `sub` declarations, `global.get` of defined
@@ -33,6 +35,8 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::MEMORY64
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 /// One instruction of a constant expression (global initializers, segment offsets and items).
@@ -64,6 +68,7 @@ pub enum EntityIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,10 +115,13 @@ pub struct ModuleInfo {
     pub tables: Vec<TableType>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
+    /// The function type (its parameters: an exception's values) of every tag, imported first.
+    pub tags: Vec<u32>,
     pub num_imported_funcs: u32,
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
     pub num_imported_globals: u32,
+    pub num_imported_tags: u32,
     /// Initializers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     /// Initial element of each defined table.
@@ -171,6 +179,11 @@ impl ModuleInfo {
     /// through a type may reach functions of other types.
     pub fn has_subtyping(&self) -> bool {
         self.types.iter().any(|t| t.supertype.is_some() || !t.is_final)
+    }
+
+    /// The function type whose parameters are the values of tag `tag`'s exceptions.
+    pub fn tag_type(&self, tag: u32) -> &FuncType {
+        self.func_type_at(self.tags[tag as usize])
     }
 
     pub fn is_imported_func(&self, func: u32) -> bool {
@@ -303,7 +316,11 @@ fn read_payload(info: &mut ModuleInfo, payload: &Payload<'_>) -> Result<()> {
                         info.num_imported_globals += 1;
                         EntityIndex::Global(info.globals.len() as u32 - 1)
                     }
-                    TypeRef::Tag(_) => return Err(CompileError::Unsupported("tags".into())),
+                    TypeRef::Tag(ty) => {
+                        info.tags.push(ty.func_type_idx);
+                        info.num_imported_tags += 1;
+                        EntityIndex::Tag(info.tags.len() as u32 - 1)
+                    }
                 };
                 info.imports.push(Import {
                     module: import.module.to_string(),
@@ -347,9 +364,14 @@ fn read_payload(info: &mut ModuleInfo, payload: &Payload<'_>) -> Result<()> {
                     ExternalKind::Table => EntityIndex::Table(export.index),
                     ExternalKind::Memory => EntityIndex::Memory(export.index),
                     ExternalKind::Global => EntityIndex::Global(export.index),
-                    ExternalKind::Tag => return Err(CompileError::Unsupported("tags".into())),
+                    ExternalKind::Tag => EntityIndex::Tag(export.index),
                 };
                 info.exports.push((export.name.to_string(), index));
+            }
+        }
+        Payload::TagSection(reader) => {
+            for tag in reader.clone() {
+                info.tags.push(tag?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(*func),
@@ -421,6 +443,8 @@ fn ref_type(ty: wasmparser::RefType) -> Result<ValType> {
         wasmparser::HeapType::Abstract { shared: false, ty: A::Extern } => HeapType::Extern,
         wasmparser::HeapType::Abstract { shared: false, ty: A::NoFunc } => HeapType::NoFunc,
         wasmparser::HeapType::Abstract { shared: false, ty: A::NoExtern } => HeapType::NoExtern,
+        wasmparser::HeapType::Abstract { shared: false, ty: A::Exn } => HeapType::Exn,
+        wasmparser::HeapType::Abstract { shared: false, ty: A::NoExn } => HeapType::NoExn,
         wasmparser::HeapType::Concrete(index) => match index.as_module_index() {
             Some(i) => HeapType::Concrete(TypeIndex::Module(i)),
             None => return Err(CompileError::Unsupported(format!("reference type {ty}"))),

@@ -4,8 +4,9 @@
 //!   with arguments read from `values` and writes its results back there ([`VALUE_SLOT`] bytes
 //!   per value, the value in the slot's low bytes).
 //! - host: a Wasm function (in the Wasm convention) that spills its arguments to a stack buffer,
-//!   calls the `extern "C" fn(ctx, values) -> u32` found at offset 0 of its context, and traps
-//!   with [`TrapKind::HostError`] if that returns nonzero.
+//!   calls the `extern "C" fn(ctx, values, frame pointer) -> u32` found at offset 0 of its
+//!   context, and traps with [`TrapKind::HostError`] if that returns nonzero. (A host function
+//!   that throws does not return: the runtime throws from the trampoline's frame.)
 //! - trap stub: traps at once with a given kind; dispatch arrays point to one where a table
 //!   entry is null or of the wrong type. Whatever signature it is called with, it never returns.
 
@@ -83,11 +84,12 @@ pub fn host(ty: &FuncType, cc: &dyn Convention, isa: &dyn TargetIsa) -> Function
         b.ins().store(trusted(), p, values, VALUE_SLOT * i as i32);
     }
     let mut host_sig = Signature::new(CallConv::triple_default(isa.triple()));
-    host_sig.params.extend([AbiParam::new(ptr); 2]);
+    host_sig.params.extend([AbiParam::new(ptr); 3]);
     host_sig.returns.push(AbiParam::new(types::I32));
     let host_sig = b.import_signature(host_sig);
     let callee = b.ins().load(ptr, trusted(), ctx, 0);
-    let call = b.ins().call_indirect(host_sig, callee, &[ctx, values]);
+    let fp = b.ins().get_frame_pointer(ptr);
+    let call = b.ins().call_indirect(host_sig, callee, &[ctx, values, fp]);
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, TrapKind::HostError.code());
     let results: Vec<_> = ty

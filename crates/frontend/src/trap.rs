@@ -27,6 +27,8 @@ pub enum TrapKind {
     NullReference,
     /// `call_ref` or `return_call_ref` of null.
     NullFunctionReference,
+    /// `throw_ref` of null.
+    NullExceptionReference,
     /// A host function returned an error; the runtime keeps the error itself.
     HostError,
     /// The store's fuel ran out (`Config::consume_fuel`).
@@ -36,7 +38,7 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 15] = [
+    pub const ALL: [TrapKind; 16] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::IntegerOverflow,
@@ -49,6 +51,7 @@ impl TrapKind {
         TrapKind::TableOutOfBounds,
         TrapKind::NullReference,
         TrapKind::NullFunctionReference,
+        TrapKind::NullExceptionReference,
         TrapKind::HostError,
         TrapKind::OutOfFuel,
         TrapKind::Interrupt,
@@ -71,6 +74,7 @@ impl TrapKind {
             TrapKind::OutOfFuel => TrapCode::unwrap_user(8),
             TrapKind::Interrupt => TrapCode::unwrap_user(9),
             TrapKind::NullFunctionReference => TrapCode::unwrap_user(10),
+            TrapKind::NullExceptionReference => TrapCode::unwrap_user(11),
         }
     }
 
@@ -93,6 +97,7 @@ impl TrapKind {
             TrapKind::TableOutOfBounds => "out of bounds table access",
             TrapKind::NullReference => "null reference",
             TrapKind::NullFunctionReference => "null function reference",
+            TrapKind::NullExceptionReference => "null exception reference",
             TrapKind::HostError => "host function error",
             TrapKind::OutOfFuel => "all fuel consumed",
             TrapKind::Interrupt => "interrupted",

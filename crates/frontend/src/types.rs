@@ -64,6 +64,10 @@ pub enum HeapType {
     NoFunc,
     /// No host reference: only null (`noextern`).
     NoExtern,
+    /// Any exception (`exn`): a thrown exception's tag and values.
+    Exn,
+    /// No exception: only null (`noexn`).
+    NoExn,
     /// A defined type (a function type until GC adds struct and array types).
     Concrete(TypeIndex),
 }
@@ -86,6 +90,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType { nullable: true, heap: HeapType::Func });
     /// `externref`: `(ref null extern)`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType { nullable: true, heap: HeapType::Extern });
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: ValType = ValType::Ref(RefType { nullable: true, heap: HeapType::Exn });
 
     /// The Cranelift type a value of this type lives in. References are pointers. A `v128`
     /// travels as `I8X16` between instructions (in locals, block parameters, calls), whatever
@@ -140,12 +146,18 @@ impl HeapType {
         matches!(self, HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_))
     }
 
+    /// Whether references of this type are exception references.
+    pub fn is_exn(self) -> bool {
+        matches!(self, HeapType::Exn | HeapType::NoExn)
+    }
+
     fn is_subtype_of(self, other: HeapType, concrete_sub: &impl Fn(TypeIndex, TypeIndex) -> bool) -> bool {
         use HeapType::*;
         match (self, other) {
             (a, b) if a == b => true,
             (NoFunc, b) => b.is_func(),
             (NoExtern, Extern) => true,
+            (NoExn, Exn) => true,
             (Concrete(_), Func) => true,
             (Concrete(a), Concrete(b)) => concrete_sub(a, b),
             _ => false,
@@ -163,12 +175,15 @@ impl fmt::Display for ValType {
             ValType::V128 => f.write_str("v128"),
             &ValType::FUNCREF => f.write_str("funcref"),
             &ValType::EXTERNREF => f.write_str("externref"),
+            &ValType::EXNREF => f.write_str("exnref"),
             ValType::Ref(r) => {
                 let heap = match r.heap {
                     HeapType::Func => "func".to_string(),
                     HeapType::Extern => "extern".to_string(),
                     HeapType::NoFunc => "nofunc".to_string(),
                     HeapType::NoExtern => "noextern".to_string(),
+                    HeapType::Exn => "exn".to_string(),
+                    HeapType::NoExn => "noexn".to_string(),
                     HeapType::Concrete(TypeIndex::Module(i)) => i.to_string(),
                     HeapType::Concrete(TypeIndex::Engine(i)) => format!("engine type {i}"),
                     HeapType::Concrete(TypeIndex::RecGroup(i)) => format!("rec {i}"),

@@ -16,6 +16,7 @@
 //! | ... | `[*mut u8; memories]`: the base of each memory (it never moves) |
 //! | ... | `[*mut VMMemoryDefinition; memories]` |
 //! | ... | `[*mut VMTableDefinition; tables]` |
+//! | ... | `[*const VMTag; tags]`: a tag's identity, the same for its importers |
 //! | ... | `[*mut u128; imported globals]` |
 //! | ... | `[u128; defined globals]`, 16-byte aligned: a global's value, any type, in its low bytes |
 //! | ... | `[VMFuncRef; functions]`: code, context and type id of every function |
@@ -50,8 +51,11 @@ pub mod store_context {
     pub const EPOCH_DEADLINE: u32 = 16;
     /// Address of the engine's current epoch (`u64`, only ever increased).
     pub const EPOCH_COUNTER: u32 = 24;
+    /// The exception being thrown (an exception object, see [`super::exception`]): the runtime
+    /// leaves it here before it resumes at a handler, whose landing code reads it.
+    pub const PENDING_EXCEPTION: u32 = 32;
     /// The part generated code knows of; the runtime's own fields follow.
-    pub const SIZE: u32 = 32;
+    pub const SIZE: u32 = 40;
 }
 
 /// `VMFuncRef`: what a `funcref` points to, and what an import slot holds.
@@ -76,6 +80,15 @@ pub mod table_definition {
     pub const SIZE: u32 = 16;
 }
 
+/// An exception object, what an `exnref` points to: the identity of its tag (the address of the
+/// `VMTag` the `VMContext`'s tag slots hold), then its values, one [`VALUE`]-byte slot each (the
+/// value in the low bytes), in the order of the tag's parameters.
+pub mod exception {
+    pub const TAG: u32 = 0;
+    pub const VALUES: u32 = 16;
+    pub const VALUE: u32 = 16;
+}
+
 /// `VMGroup`: one fused group's state in an instance. Entry stubs jump to `CODE`, which tiering
 /// moves from the first, profiling, compilation to the recompiled one. Profiling code counts
 /// down `COUNTDOWN` at each indirect tail call and calls `Builtin::TierUp` when it reaches zero;
@@ -93,6 +106,7 @@ pub struct VMOffsets {
     memory_bases: u32,
     memories: u32,
     tables: u32,
+    tags: u32,
     imported_globals: u32,
     defined_globals: u32,
     funcrefs: u32,
@@ -113,7 +127,8 @@ impl VMOffsets {
         let memory_bases = align8(VMCTX_TYPE_IDS + 4 * num_types);
         let memories = memory_bases + 8 * info.memories.len() as u32;
         let tables = memories + 8 * info.memories.len() as u32;
-        let imported_globals = tables + 8 * info.tables.len() as u32;
+        let tags = tables + 8 * info.tables.len() as u32;
+        let imported_globals = tags + 8 * info.tags.len() as u32;
         // 16 bytes a global, so that a `v128` fits; the `VMContext` is 16-byte aligned.
         let defined_globals = (imported_globals + 8 * imp_glob + 15) & !15;
         let funcrefs = defined_globals + GLOBAL_SIZE * def_glob;
@@ -132,6 +147,7 @@ impl VMOffsets {
             memory_bases,
             memories,
             tables,
+            tags,
             imported_globals,
             defined_globals,
             funcrefs,
@@ -163,6 +179,11 @@ impl VMOffsets {
     /// The slot holding a pointer to table `index`'s `VMTableDefinition`.
     pub fn table(&self, index: u32) -> u32 {
         self.tables + 8 * index
+    }
+
+    /// The slot holding tag `index`'s identity (a pointer to its `VMTag`).
+    pub fn tag(&self, index: u32) -> u32 {
+        self.tags + 8 * index
     }
 
     /// Where global `index` is: `Ok(offset of its value)` if defined here, `Err(offset of the
@@ -221,10 +242,17 @@ pub enum Builtin {
     TierUp,
     /// `(actual type id, expected type id) -> 1 if actual is expected or a subtype of it, else 0`
     IsSubtype,
+    /// `(tag) -> exception`: a new exception object of tag `tag`, its values left for the
+    /// caller to store (see `exception`).
+    NewException,
+    /// `(exception, frame pointer)`: throws `exception` from the frame whose frame pointer is
+    /// given to the handlers of its callers; never returns. (A handler in the throwing frame
+    /// itself is reached by a jump, never through the runtime.)
+    Throw,
 }
 
 impl Builtin {
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 14;
     pub const ALL: [Builtin; Builtin::COUNT] = [
         Builtin::MemoryGrow,
         Builtin::MemoryFill,
@@ -238,6 +266,8 @@ impl Builtin {
         Builtin::ElemDrop,
         Builtin::TierUp,
         Builtin::IsSubtype,
+        Builtin::NewException,
+        Builtin::Throw,
     ];
 
     pub fn index(self) -> usize {
@@ -258,14 +288,16 @@ impl Builtin {
             Builtin::TableFill => &[I32, I32, I64, I32],
             Builtin::TableCopy | Builtin::TableInit => &[I32, I32, I32, I32, I32],
             Builtin::IsSubtype => &[I32, I32],
+            Builtin::NewException => &[I32],
+            Builtin::Throw => &[I64, I64],
         }
     }
 
     /// The result's type, if any: `memory.grow`'s old size (or -1), a status, or a value.
     pub fn result(self) -> Option<Type> {
         match self {
-            Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp => None,
-            Builtin::MemoryGrow => Some(types::I64),
+            Builtin::DataDrop | Builtin::ElemDrop | Builtin::TierUp | Builtin::Throw => None,
+            Builtin::MemoryGrow | Builtin::NewException => Some(types::I64),
             _ => Some(types::I32),
         }
     }

@@ -33,7 +33,7 @@ pub const MAGIC: [u8; 8] = *b"\0kitemod";
 /// The layout's version; see the module's comment. 3: the header holds the Wasm features. 4:
 /// the settings say whether code checks memory bounds, and dispatch arrays whether they serve
 /// `call_ref` (with a third trap stub).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The version of kite that writes and reads saved modules, with a fingerprint of the sources
 /// its code generation and runtime are built from (see `build.rs`): a build that could compile
@@ -225,12 +225,14 @@ pub(crate) fn read_groups(data: &[u8]) -> Result<Vec<SavedGroup>> {
     Ok(groups)
 }
 
-/// Whether the relocations and trap sites of `blob` lie within its code.
+/// Whether the relocations, trap sites and exception handlers of `blob` lie within its code.
 fn blob_within(blob: &CodeBlob) -> bool {
     let len = blob.code.len() as u64;
     let within = |offset: u32, size: u64| u64::from(offset) + size <= len;
     let relocs = blob.relocs.iter().all(|r| within(r.offset, if r.kind == Reloc::Abs8 { 8 } else { 4 }));
-    relocs && blob.traps.iter().all(|t| within(t.offset, 0))
+    relocs
+        && blob.traps.iter().all(|t| within(t.offset, 0))
+        && blob.handlers.iter().all(|h| within(h.return_offset, 0) && within(h.landing_offset, 1))
 }
 
 /// Checks that every offset the tables give lies within the code, so that a file which passed

@@ -1,5 +1,6 @@
 //! The runtime functions generated code calls (see `kite_frontend::vmctx::Builtin`): everything
-//! that resizes memories and tables, or copies in bulk. Out-of-bounds accesses are reported by
+//! that resizes memories and tables, or copies in bulk (and, from `exceptions`, making and
+//! throwing exceptions). Out-of-bounds accesses are reported by
 //! status, so the generated caller traps with the right kind and no Rust frame is ever unwound.
 
 use crate::instance::InstanceData;
@@ -21,6 +22,8 @@ pub struct Builtins {
     elem_drop: unsafe extern "C" fn(*mut u8, u32),
     tier_up: unsafe extern "C" fn(*mut u8, u32),
     is_subtype: unsafe extern "C" fn(*mut u8, u32, u32) -> u32,
+    new_exception: unsafe extern "C" fn(*mut u8, u32) -> *mut u8,
+    throw: unsafe extern "C" fn(*mut u8, *mut u8, usize),
 }
 
 pub static BUILTINS: Builtins = Builtins {
@@ -36,6 +39,8 @@ pub static BUILTINS: Builtins = Builtins {
     elem_drop,
     tier_up: crate::tiering::tier_up_builtin,
     is_subtype,
+    new_exception: crate::exceptions::new_exception_builtin,
+    throw: crate::exceptions::throw_builtin,
 };
 
 const OK: u32 = 0;
@@ -242,6 +247,8 @@ mod tests {
             (Builtin::ElemDrop, offset_of!(Builtins, elem_drop)),
             (Builtin::TierUp, offset_of!(Builtins, tier_up)),
             (Builtin::IsSubtype, offset_of!(Builtins, is_subtype)),
+            (Builtin::NewException, offset_of!(Builtins, new_exception)),
+            (Builtin::Throw, offset_of!(Builtins, throw)),
         ];
         assert_eq!(offsets.len(), Builtin::COUNT);
         for (builtin, offset) in offsets {

@@ -8,7 +8,7 @@
 
 use crate::sys;
 use anyhow::{Context, Result, bail};
-use kite_frontend::{CodeBlob, LibCall, Reloc, RelocTarget, TrapSite};
+use kite_frontend::{CodeBlob, HandlerSite, LibCall, Reloc, RelocTarget, TrapSite};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
@@ -18,6 +18,8 @@ pub struct CodeInfo {
     pub end: usize,
     /// Sorted by offset.
     traps: Vec<TrapSite>,
+    /// Calls with an exception handler, sorted by return offset.
+    handlers: Vec<HandlerSite>,
     /// (start offset, end offset, function index), sorted.
     functions: Vec<(u32, u32, u32)>,
     names: FunctionNames,
@@ -42,6 +44,15 @@ impl CodeInfo {
         let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
         let i = self.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
         Some(self.traps[i])
+    }
+
+    /// The exception handler of the call that returns to `return_pc`, if it has one: the
+    /// landing block's address and the frame pointer minus the stack pointer there.
+    pub fn handler_at(&self, return_pc: usize) -> Option<(usize, usize)> {
+        let offset = u32::try_from(return_pc.checked_sub(self.start)?).ok()?;
+        let i = self.handlers.binary_search_by_key(&offset, |h| h.return_offset).ok()?;
+        let site = self.handlers[i];
+        Some((self.start + site.landing_offset as usize, site.fp_to_sp as usize))
     }
 
     pub fn function_at(&self, pc: usize) -> Option<String> {
@@ -99,6 +110,7 @@ impl CodeMemory {
                 start: 0,
                 end: 0,
                 traps: vec![],
+                handlers: vec![],
                 functions: vec![],
                 names: names.clone(),
             }),
@@ -128,6 +140,7 @@ impl CodeMemory {
             start,
             end: start + blob.code.len().max(1),
             traps: blob.traps.clone(),
+            handlers: blob.handlers.clone(),
             functions,
             names,
         });

@@ -470,6 +470,7 @@ impl Engine {
         let entry_offset = blob.append(entry, align);
         let host_offset = blob.append(host, align);
         blob.traps.sort_by_key(|t| t.offset);
+        blob.handlers.sort_by_key(|h| h.return_offset);
         let code = CodeMemory::publish(&blob, |_, _| None, vec![], Arc::new(|func| format!("func[{func}]")))
             .context("publishing trampolines")?;
         // SAFETY: the entry trampoline was compiled with exactly this C signature.

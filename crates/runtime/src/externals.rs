@@ -16,6 +16,7 @@ pub enum Extern {
     Memory(Memory),
     Table(Table),
     Global(Global),
+    Tag(crate::Tag),
 }
 
 impl Extern {
@@ -26,6 +27,7 @@ impl Extern {
             Extern::Memory(m) => ExternType::Memory(store.memories[m.0].ty),
             Extern::Table(t) => ExternType::Table(store.tables[t.0].ty),
             Extern::Global(g) => ExternType::Global(g.ty),
+            Extern::Tag(t) => ExternType::Tag(store.engine.func_type(store.tags[t.0].type_id)),
         }
     }
 
@@ -44,6 +46,10 @@ impl Extern {
     pub fn into_global(self) -> Option<Global> {
         if let Extern::Global(g) = self { Some(g) } else { None }
     }
+
+    pub fn into_tag(self) -> Option<crate::Tag> {
+        if let Extern::Tag(t) = self { Some(t) } else { None }
+    }
 }
 
 impl From<Func> for Extern {
@@ -61,6 +67,12 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Extern {
         Extern::Table(t)
+    }
+}
+
+impl From<crate::Tag> for Extern {
+    fn from(t: crate::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

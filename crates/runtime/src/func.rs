@@ -1,5 +1,6 @@
 //! Functions: calling Wasm from the host, defining host functions Wasm can call, and typed calls.
 
+use crate::exceptions::{ExnRef, ThrownException};
 use crate::store::{AsContext, AsContextMut, StoreInner};
 use crate::traps;
 use crate::values::Val;
@@ -152,12 +153,20 @@ impl Func {
                 max_stack,
             )
         };
-        if let Err(trap) = result {
-            let opaque = store.opaque();
-            return Err(match (trap.kind, opaque.pending_error.take()) {
-                (TrapKind::HostError, Some(error)) => error,
-                _ => trap.into(),
-            });
+        match result {
+            Ok(()) => {}
+            Err(traps::Unwound::Trap(trap)) => {
+                let opaque = store.opaque();
+                return Err(match (trap.kind, opaque.pending_error.take()) {
+                    (TrapKind::HostError, Some(error)) => error,
+                    _ => trap.into(),
+                });
+            }
+            Err(traps::Unwound::Exception(exn)) => {
+                // SAFETY: the runtime unwound with an exception object of this store.
+                let exn = unsafe { ExnRef::from_raw(exn) }.expect("never null");
+                return Err(ThrownException::new(&store, exn).into());
+            }
         }
         // SAFETY: results of this type, produced by Wasm code of this store.
         Ok(ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(raw, *t) }).collect())
@@ -173,8 +182,34 @@ impl Func {
     }
 }
 
-/// Called by a host trampoline: runs the closure on the values the trampoline spilled.
-unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u128) -> u32 {
+/// Called by a host trampoline: runs the closure on the values the trampoline spilled. An
+/// exception the closure returns is thrown on from the trampoline's frame (`fp`).
+unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u128, fp: usize) -> u32 {
+    // SAFETY: the trampoline's guarantees, passed on.
+    let exn = match unsafe { run_host::<T>(ctx, values) } {
+        HostOutcome::Status(status) => return status,
+        HostOutcome::Throw(exn) => exn,
+    };
+    // Nothing of this function's is left to drop: the throw skips its frame.
+    // SAFETY: `fp` is the frame pointer of the trampoline, a Wasm-convention function called
+    // from Wasm; the store context is the one of the store the exception belongs to.
+    unsafe {
+        let store = &mut *(*ctx).store.cast::<StoreInner<T>>();
+        let context: *mut crate::vm::VMStoreContext = &mut *store.opaque.context;
+        crate::exceptions::throw(context, exn, fp)
+    }
+}
+
+enum HostOutcome {
+    Status(u32),
+    Throw(*mut u8),
+}
+
+/// The work of [`dispatch`], whose values are all dropped when it returns.
+///
+/// # Safety
+/// As for [`dispatch`].
+unsafe fn run_host<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u128) -> HostOutcome {
     // SAFETY: the trampoline passes the context it was called with, made by `from_host_fn`, whose
     // store outlives every call into it.
     let (store, func, caller, type_id) = unsafe {
@@ -197,15 +232,18 @@ unsafe extern "C" fn dispatch<T: 'static>(ctx: *mut VMHostFuncContext, values: *
                     // SAFETY: the buffer has a slot per result.
                     unsafe { *values.add(i) = r.to_raw() };
                 }
-                return 0;
+                return HostOutcome::Status(0);
             }
             Err(e) => e,
         },
         Ok(Err(e)) => e,
         Err(_) => anyhow::anyhow!("host function panicked"),
     };
+    if let Some(exn) = crate::exceptions::thrown(&error) {
+        return HostOutcome::Throw(exn);
+    }
     store.opaque.pending_error = Some(error);
-    1
+    HostOutcome::Status(1)
 }
 
 fn check_results(store: &crate::store::StoreOpaque, want: &[ValType], got: &[Val]) -> Result<()> {

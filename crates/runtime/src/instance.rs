@@ -46,6 +46,7 @@ pub(crate) struct InstanceData {
     pub tables: Vec<Table>,
     pub globals: Vec<Global>,
     pub funcs: Vec<Func>,
+    pub tags: Vec<crate::Tag>,
     /// Evaluated passive element segments; emptied by `elem.drop`.
     pub elements: Vec<Vec<u64>>,
     pub dropped_data: Vec<bool>,
@@ -132,11 +133,19 @@ impl Instance {
         if imports.len() != info.imports.len() {
             bail!(LinkError::Count(info.imports.len(), imports.len()));
         }
+        let tag_types: Vec<u32> = store.opaque_ref().tags.iter().map(|t| t.type_id).collect();
         for (import, value) in info.imports.iter().zip(imports) {
             let want = module.entity_type(import.index);
             let have = value.ty(&store);
-            let accepted =
-                import_accepts(&store.opaque_ref().engine, module, import.index, value, &want, &have);
+            let accepted = import_accepts(
+                &store.opaque_ref().engine,
+                &tag_types,
+                module,
+                import.index,
+                value,
+                &want,
+                &have,
+            );
             if !accepted && want == have {
                 bail!(LinkError::NotSubtype(import.module.clone(), import.name.clone(), have));
             }
@@ -183,6 +192,7 @@ impl Instance {
             tables: vec![],
             globals: vec![],
             funcs: vec![],
+            tags: vec![],
             elements: vec![],
             dropped_data: vec![true; info.data.len()],
             group_counters: vec![],
@@ -204,12 +214,14 @@ impl Instance {
         let mut tables: Vec<Option<Table>> = vec![None; info.tables.len()];
         let mut memories: Vec<Option<Memory>> = vec![None; info.memories.len()];
         let mut globals: Vec<Option<Global>> = vec![None; info.globals.len()];
+        let mut tags: Vec<Option<crate::Tag>> = vec![None; info.tags.len()];
         for (import, value) in info.imports.iter().zip(imports) {
             match (import.index, *value) {
                 (EntityIndex::Func(i), Extern::Func(f)) => funcs[i as usize] = Some(f),
                 (EntityIndex::Table(i), Extern::Table(t)) => tables[i as usize] = Some(t),
                 (EntityIndex::Memory(i), Extern::Memory(m)) => memories[i as usize] = Some(m),
                 (EntityIndex::Global(i), Extern::Global(g)) => globals[i as usize] = Some(g),
+                (EntityIndex::Tag(i), Extern::Tag(t)) => tags[i as usize] = Some(t),
                 _ => unreachable!("import types were checked"),
             }
         }
@@ -233,6 +245,21 @@ impl Instance {
             // SAFETY: within the context allocation.
             let ptr = unsafe { vmctx.add(offsets.funcref(f) as usize).cast::<VMFuncRef>() };
             data.funcs.push(Func::from_nonnull(NonNull::new(ptr).expect("non-null")));
+        }
+        // Tags: a defined tag is a new identity, an imported one its exporter's.
+        for (t, import) in tags.iter().enumerate() {
+            let tag = match import {
+                Some(tag) => *tag,
+                None => {
+                    let type_id = module.type_ids()[info.tags[t] as usize];
+                    let name = tag_name(info, t as u32);
+                    inner.opaque.new_tag(type_id, name)
+                }
+            };
+            let address = tag.address(&inner.opaque);
+            let data = &mut inner.opaque.instances[index];
+            data.write(offsets.tag(t as u32), address);
+            data.tags.push(tag);
         }
         // Memories.
         for (m, import) in memories.iter().enumerate() {
@@ -353,6 +380,7 @@ impl Instance {
             EntityIndex::Memory(i) => Extern::Memory(data.memories[i as usize]),
             EntityIndex::Table(i) => Extern::Table(data.tables[i as usize]),
             EntityIndex::Global(i) => Extern::Global(data.globals[i as usize]),
+            EntityIndex::Tag(i) => Extern::Tag(data.tags[i as usize]),
         })
     }
 
@@ -394,12 +422,23 @@ impl Instance {
     }
 }
 
+/// How errors name a module's defined tag `tag`: its export name, or its index and module.
+fn tag_name(info: &kite_frontend::ModuleInfo, tag: u32) -> String {
+    let exported = info.exports.iter().find(|(_, index)| *index == EntityIndex::Tag(tag));
+    match (exported, &info.module_name) {
+        (Some((name, _)), _) => format!("`{name}`"),
+        (None, Some(module)) => format!("{tag} of module `{module}`"),
+        (None, None) => format!("{tag}"),
+    }
+}
+
 /// Whether the module's import at `index`, declared as `want`, accepts `value`, of type `have`
 /// (both naming engine ids). A function is compared by its type id, so that one of a declared
 /// subtype will do; for the rest, what can be written must match exactly and what is only read
 /// may be of a subtype.
 fn import_accepts(
     engine: &crate::Engine,
+    tag_types: &[u32],
     module: &Module,
     index: EntityIndex,
     value: &Extern,
@@ -424,6 +463,12 @@ fn import_accepts(
             a.memory64 == b.memory64 && a.limits.accepts(&b.limits)
         }
         (ExternType::Table(a), ExternType::Table(b)) => a.element == b.element && a.limits.accepts(&b.limits),
+        // A tag's type must be the same (the same engine id: the same recursion group and
+        // place in it), not a subtype: values travel both ways.
+        (ExternType::Tag(_), ExternType::Tag(_)) => {
+            let (EntityIndex::Tag(i), Extern::Tag(t)) = (index, value) else { return false };
+            tag_types[t.0] == module.type_ids()[module.info().tags[i as usize] as usize]
+        }
         _ => false,
     }
 }

@@ -20,6 +20,8 @@ pub enum ExternType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag: the parameters are its exceptions' values.
+    Tag(FuncType),
 }
 
 struct ModuleInner {
@@ -240,6 +242,9 @@ impl Module {
                 ExternType::Table(TableType { element: self.engine_type(ty.element), ..ty })
             }
             EntityIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
+            EntityIndex::Tag(t) => {
+                ExternType::Tag(self.0.engine.func_type(self.0.type_ids[info.tags[t as usize] as usize]))
+            }
             EntityIndex::Global(g) => {
                 let ty = info.globals[g as usize];
                 ExternType::Global(GlobalType { content: self.engine_type(ty.content), ..ty })

@@ -29,6 +29,10 @@ pub struct StoreOpaque {
     /// Addresses of the `VMFuncRef`s inside `host_contexts`.
     pub(crate) host_funcrefs: HashSet<usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Tags, defined by instances or the embedder: their addresses are their identities.
+    pub(crate) tags: Vec<Box<crate::exceptions::VMTag>>,
+    /// Every exception object made in the store (see `exceptions`).
+    pub(crate) exceptions: Vec<Box<[u128]>>,
     /// The error a host function returned, on its way to the caller of the Wasm code.
     pub(crate) pending_error: Option<anyhow::Error>,
     /// Asked before any memory or table grows (`Store::limiter`).
@@ -149,6 +153,7 @@ impl<T> Store<T> {
                         fuel_consumed: 0,
                         epoch_deadline: engine.current_epoch(),
                         epoch_counter: engine.epoch_counter(),
+                        pending_exception: std::ptr::null_mut(),
                         wasm_stack_limit: 0,
                         epoch_interruption: engine.config().interrupts.epochs,
                     }),
@@ -159,6 +164,8 @@ impl<T> Store<T> {
                     host_contexts: Vec::new(),
                     host_funcrefs: HashSet::new(),
                     externrefs: Vec::new(),
+                    tags: Vec::new(),
+                    exceptions: Vec::new(),
                     pending_error: None,
                     limiter: None,
                 },

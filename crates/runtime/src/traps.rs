@@ -31,6 +31,34 @@ thread_local! {
     static JMP_BUF: Cell<*mut c_void> = const { Cell::new(std::ptr::null_mut()) };
     static LAST_TRAP: Cell<Option<RawTrap>> = const { Cell::new(None) };
     static STACK_BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// The exception that unwound to the innermost `kite_catch` (see `exceptions::throw`).
+    static UNCAUGHT: Cell<*mut u8> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// How a call into Wasm ended early.
+#[derive(Debug)]
+pub enum Unwound {
+    Trap(Trap),
+    /// An exception nobody caught (an exception object of the store).
+    Exception(*mut u8),
+}
+
+/// This thread's stack: `(lowest, highest)` address.
+pub(crate) fn stack_bounds() -> (usize, usize) {
+    STACK_BOUNDS.with(|b| b.get())
+}
+
+/// Ends the innermost call from the host with `exn` as its result.
+///
+/// # Safety
+/// Only Wasm frames, trampolines and Rust frames that own nothing may lie between the innermost
+/// `kite_catch` of this thread and the caller.
+pub(crate) unsafe fn unwind_with_exception(exn: *mut u8) -> ! {
+    UNCAUGHT.with(|u| u.set(exn));
+    let buf = JMP_BUF.with(|b| b.get());
+    assert!(!buf.is_null(), "an exception thrown outside Wasm");
+    // SAFETY: the caller's guarantee.
+    unsafe { sys::kite_unwind(buf) }
 }
 
 /// WebAssembly execution stopped by a trap.
@@ -149,7 +177,7 @@ pub unsafe fn catch(
     values: *mut u128,
     store: *mut VMStoreContext,
     max_wasm_stack: usize,
-) -> Result<(), Trap> {
+) -> Result<(), Unwound> {
     install_handlers();
     let (low, _) = STACK_BOUNDS.with(|b| {
         if b.get().1 == 0 {
@@ -173,8 +201,11 @@ pub unsafe fn catch(
     if outermost {
         limit.store(0, Ordering::SeqCst);
     }
+    let exn = UNCAUGHT.with(|u| u.replace(std::ptr::null_mut()));
     if status == 0 {
         Ok(())
+    } else if !exn.is_null() {
+        Err(Unwound::Exception(exn))
     } else {
         let raw = LAST_TRAP.with(|t| t.take()).expect("a trap was recorded");
         let mut trap = Trap::from_raw(&raw);
@@ -182,7 +213,7 @@ pub unsafe fn catch(
         if trap.kind == TrapKind::StackOverflow && interrupted {
             trap.kind = TrapKind::Interrupt;
         }
-        Err(trap)
+        Err(Unwound::Trap(trap))
     }
 }
 

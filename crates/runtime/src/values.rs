@@ -17,6 +17,7 @@ pub enum Val {
     V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    ExnRef(Option<crate::ExnRef>),
 }
 
 /// A `v128` value: 16 bytes, lane 0 in the least significant bits (Wasm's byte order in memory,
@@ -57,6 +58,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -69,6 +71,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
             ValType::Ref(r) if r.heap.is_func() => Val::FuncRef(None),
+            ValType::Ref(r) if r.heap.is_exn() => Val::ExnRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
     }
@@ -82,6 +85,7 @@ impl Val {
             Val::V128(x) => x.0,
             Val::FuncRef(f) => f.map_or(0, |f| f.as_raw() as u128),
             Val::ExternRef(r) => r.map_or(0, |r| u128::from(r.0.get())),
+            Val::ExnRef(e) => e.map_or(0, |e| e.as_raw() as u128),
         }
     }
 
@@ -91,7 +95,8 @@ impl Val {
     }
 
     /// # Safety
-    /// A non-null `funcref` must point to a live `VMFuncRef`.
+    /// A non-null `funcref` must point to a live `VMFuncRef`, a non-null `exnref` to an
+    /// exception object of a live store.
     pub unsafe fn from_raw(raw: u128, ty: ValType) -> Val {
         let low = raw as u64;
         match ty {
@@ -104,6 +109,10 @@ impl Val {
             ValType::Ref(r) if r.heap.is_func() => {
                 Val::FuncRef(unsafe { Func::from_raw(low as usize as *mut _) })
             }
+            // SAFETY: the caller's guarantee.
+            ValType::Ref(r) if r.heap.is_exn() => {
+                Val::ExnRef(unsafe { crate::ExnRef::from_raw(low as usize as *mut u8) })
+            }
             ValType::Ref(_) => Val::ExternRef(NonZeroU64::new(low).map(ExternRef)),
         }
     }
@@ -114,7 +123,9 @@ impl Val {
         let ValType::Ref(r) = ty else { return self.ty() == ty };
         match self {
             Val::FuncRef(None) => r.nullable && r.heap.is_func(),
-            Val::ExternRef(None) => r.nullable && !r.heap.is_func(),
+            Val::ExternRef(None) => r.nullable && !r.heap.is_func() && !r.heap.is_exn(),
+            Val::ExnRef(None) => r.nullable && r.heap.is_exn(),
+            Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
             Val::FuncRef(Some(f)) => {
                 let have = ValType::Ref(RefType {
                     nullable: false,

@@ -11,6 +11,8 @@ pub struct VMStoreContext {
     pub epoch_deadline: u64,
     /// The engine's epoch, which outlives every store of the engine.
     pub epoch_counter: *const std::sync::atomic::AtomicU64,
+    /// The exception a handler is resumed with (`exceptions::throw`).
+    pub pending_exception: *mut u8,
     // The runtime's own fields; generated code reads none of them.
     /// The limit `stack_limit` holds while Wasm runs and no interrupt is due (it holds
     /// `usize::MAX` when one is: see `traps::interrupts`).
@@ -47,7 +49,9 @@ pub struct VMTableDefinition {
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMHostFuncContext {
-    pub dispatch: unsafe extern "C" fn(*mut VMHostFuncContext, *mut u128) -> u32,
+    /// Takes the context, the values and the trampoline's frame pointer (from which a host
+    /// function's exception is thrown on).
+    pub dispatch: unsafe extern "C" fn(*mut VMHostFuncContext, *mut u128, usize) -> u32,
     /// The `StoreInner<T>` the function belongs to.
     pub store: *mut u8,
     /// Index of the closure in the store's host functions.
@@ -69,6 +73,10 @@ mod tests {
         assert_eq!(offset_of!(VMStoreContext, fuel_consumed) as u32, vmctx::store_context::FUEL_CONSUMED);
         assert_eq!(offset_of!(VMStoreContext, epoch_deadline) as u32, vmctx::store_context::EPOCH_DEADLINE);
         assert_eq!(offset_of!(VMStoreContext, epoch_counter) as u32, vmctx::store_context::EPOCH_COUNTER);
+        assert_eq!(
+            offset_of!(VMStoreContext, pending_exception) as u32,
+            vmctx::store_context::PENDING_EXCEPTION
+        );
         assert_eq!(offset_of!(VMStoreContext, wasm_stack_limit) as u32, vmctx::store_context::SIZE);
         assert_eq!(offset_of!(VMFuncRef, code) as u32, vmctx::funcref::CODE);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmctx::funcref::VMCTX);

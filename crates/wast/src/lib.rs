@@ -174,6 +174,11 @@ impl Runner {
                 Ok(values) => bail!("expected trap `{message}`, got {values:?}"),
                 Err(e) => expect_trap(&e, message),
             },
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Ok(values) => bail!("expected an exception, got {values:?}"),
+                Err(e) if e.downcast_ref::<kite_runtime::ThrownException>().is_some() => Ok(Outcome::Pass),
+                Err(e) => bail!("expected an exception, got `{e:#}`"),
+            },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call) {
                 Ok(values) => bail!("expected `{message}`, got {values:?}"),
                 Err(e) => match e.downcast_ref::<Trap>() {

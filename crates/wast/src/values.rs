@@ -21,6 +21,10 @@ pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
             ..
         }) => Val::ExternRef(None),
+        WastArgCore::RefNull(HeapType::Abstract {
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+            ..
+        }) => Val::ExnRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         other => bail!("unsupported argument {other:?}"),
     })
@@ -46,7 +50,7 @@ fn matches(store: &Store<()>, want: &WastRetCore<'_>, got: &Val) -> bool {
         (WastRetCore::F32(w), Val::F32(g)) => f32_matches(w, *g),
         (WastRetCore::F64(w), Val::F64(g)) => f64_matches(w, *g),
         (WastRetCore::V128(w), Val::V128(g)) => v128_matches(w, g.as_u128()),
-        (WastRetCore::RefNull(_), Val::FuncRef(None) | Val::ExternRef(None)) => true,
+        (WastRetCore::RefNull(_), Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None)) => true,
         (WastRetCore::RefFunc(_), Val::FuncRef(Some(_))) => true,
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {

@@ -9,6 +9,7 @@
 //! calls whose callees are known at compile time go to `dispatch`.
 
 use super::dispatch::{self, ElementTraps, StaticCall, Via};
+use super::exceptions::{self, Callee};
 use super::{Region, Translator, invariant, readonly};
 use crate::error::Result;
 use crate::trap::TrapKind;
@@ -56,8 +57,9 @@ fn call(t: &mut Translator<'_, '_>, func: u32, tail: bool) {
         t.ins().return_call(callee, &call_args);
         t.reachable = false;
     } else {
-        let call = t.ins().call(callee, &call_args);
-        push_results(t, ty, call, None);
+        let sig = t.sig_ref(info.funcs[func as usize]);
+        let results = exceptions::call(t, Callee::Direct(callee), sig, &call_args);
+        push_results(t, ty, &results, None);
     }
 }
 
@@ -176,19 +178,19 @@ fn indirect(
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
     } else {
-        let call = t.ins().call_indirect(sig, code, &call_args);
-        push_results(t, ty, call, Some(callee_vmctx));
+        let results = exceptions::call(t, Callee::Indirect(code), sig, &call_args);
+        push_results(t, ty, &results, Some(callee_vmctx));
     }
 }
 
+/// Pushes the Wasm results of a call that returned `raw` (see `exceptions::call`).
 pub(super) fn push_results(
     t: &mut Translator<'_, '_>,
     ty: &FuncType,
-    call: cranelift_codegen::ir::Inst,
+    raw: &[Value],
     callee_vmctx: Option<Value>,
 ) {
     t.env.cc.after_call(&mut t.b, t.context, callee_vmctx);
-    let raw = t.b.inst_results(call).to_vec();
-    let results = t.env.cc.decode_results(&mut t.b, ty, &raw);
+    let results = t.env.cc.decode_results(&mut t.b, ty, raw);
     t.stack.extend(results);
 }

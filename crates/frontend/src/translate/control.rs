@@ -23,7 +23,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let (params, results) = t.block_type(*blockty)?;
             let next = t.block_with_params(&results);
             let height = t.stack.len() - params.len();
-            t.control.push(frame(FrameKind::Block, params, results, next, None, height));
+            push(t, frame(FrameKind::Block, params, results, next, None, height));
         }
         O::Loop { blockty } => {
             let (params, results) = t.block_type(*blockty)?;
@@ -34,7 +34,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             t.b.switch_to_block(header);
             let height = t.stack.len();
             t.stack.extend_from_slice(t.b.block_params(header));
-            t.control.push(frame(FrameKind::Loop, params, results, next, Some(header), height));
+            push(t, frame(FrameKind::Loop, params, results, next, Some(header), height));
         }
         O::If { blockty } => {
             let cond = t.pop();
@@ -50,7 +50,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let if_params = t.peekn(params.len()).to_vec();
             let mut f = frame(FrameKind::If { else_block }, params, results, next, None, height);
             f.if_params = if_params;
-            t.control.push(f);
+            push(t, f);
         }
         O::Else => {
             let n = t.control.last().expect("validated").results.len();
@@ -65,6 +65,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             let f = t.control.pop().expect("validated");
             let results = t.popn(f.results.len());
             t.ins().jump(f.next, &block_args(&results));
+            super::exceptions::end(t, &f);
             end_frame(t, f, true);
         }
         O::Br { relative_depth } => {
@@ -120,10 +121,13 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
 
 /// Operators met while the current code is unreachable: only the block structure matters.
 pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<()> {
+    if super::exceptions::translate_unreachable(t, op) {
+        return Ok(());
+    }
     match op {
         O::Block { .. } | O::Loop { .. } | O::If { .. } => {
             let height = t.stack.len();
-            t.control.push(frame(FrameKind::Dead, vec![], vec![], ir::Block::reserved_value(), None, height));
+            push(t, frame(FrameKind::Dead, vec![], vec![], ir::Block::reserved_value(), None, height));
         }
         O::Else => {
             if let FrameKind::If { .. } = t.control.last().expect("validated").kind {
@@ -133,6 +137,7 @@ pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> R
         O::End => {
             let f = t.control.pop().expect("validated");
             if f.kind != FrameKind::Dead {
+                super::exceptions::end(t, &f);
                 end_frame(t, f, false);
             }
         }
@@ -141,7 +146,7 @@ pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> R
     Ok(())
 }
 
-fn frame(
+pub(super) fn frame(
     kind: FrameKind,
     params: Vec<super::ValType>,
     results: Vec<super::ValType>,
@@ -149,7 +154,25 @@ fn frame(
     header: Option<ir::Block>,
     height: usize,
 ) -> Frame {
-    Frame { kind, params, results, next, header, height, next_reached: false, if_params: vec![] }
+    Frame {
+        kind,
+        params,
+        results,
+        next,
+        header,
+        height,
+        next_reached: false,
+        if_params: vec![],
+        handler_outside: None,
+        handler_inside: None,
+    }
+}
+
+/// Opens `f` inside the current handler scope.
+pub(super) fn push(t: &mut Translator<'_, '_>, mut f: Frame) {
+    f.handler_outside = t.handler;
+    f.handler_inside = t.handler;
+    t.control.push(f);
 }
 
 /// Switches from the then-arm of the innermost `if` to its else-arm.
@@ -165,7 +188,7 @@ fn enter_else(t: &mut Translator<'_, '_>) {
 }
 
 /// Closes a frame whose `end` was reached (`fell_through`: by falling off its last instruction).
-fn end_frame(t: &mut Translator<'_, '_>, mut f: Frame, fell_through: bool) {
+pub(super) fn end_frame(t: &mut Translator<'_, '_>, mut f: Frame, fell_through: bool) {
     f.next_reached |= fell_through;
     if let FrameKind::If { else_block } = f.kind {
         // An `if` without `else`: the implicit else passes the parameters on as results.
@@ -188,7 +211,7 @@ fn end_frame(t: &mut Translator<'_, '_>, mut f: Frame, fell_through: bool) {
 }
 
 /// The block a branch `depth` frames out jumps to, and how many operands it carries.
-fn branch_target(t: &mut Translator<'_, '_>, depth: u32) -> (ir::Block, usize) {
+pub(super) fn branch_target(t: &mut Translator<'_, '_>, depth: u32) -> (ir::Block, usize) {
     let index = t.control.len() - 1 - depth as usize;
     let f = &mut t.control[index];
     if f.header.is_none() {

@@ -93,8 +93,8 @@ fn static_dispatch(t: &mut Translator<'_, '_>, call: &StaticCall<'_>, tail: bool
         t.ins().return_call_indirect(sig, code, &call_args);
         t.reachable = false;
     } else {
-        let call = t.ins().call_indirect(sig, code, &call_args);
-        push_results(t, ty, call, None);
+        let results = super::exceptions::call(t, super::exceptions::Callee::Indirect(code), sig, &call_args);
+        push_results(t, ty, &results, None);
     }
 }
 

@@ -10,6 +10,7 @@ mod calls;
 mod control;
 mod conversions;
 mod dispatch;
+mod exceptions;
 pub(crate) mod fused;
 pub mod interrupts;
 mod memory;
@@ -171,6 +172,20 @@ pub(crate) enum FrameKind {
         else_block: ir::Block,
     },
     Else,
+    /// A `try_table`: a block whose calls and throws go to its catch clauses first.
+    TryTable,
+    /// A legacy `try` body. `miss` is where its dispatch code goes on (so far, its dispatch
+    /// block, taking the exception `exn`).
+    Try {
+        miss: Option<ir::Block>,
+        exn: Value,
+    },
+    /// A legacy `catch` or `catch_all` clause; `miss` is where the previous clauses missed
+    /// (none after `catch_all`), `exn` the exception caught (for `rethrow`).
+    Catch {
+        miss: Option<ir::Block>,
+        exn: Value,
+    },
     /// A block opened in unreachable code: only its `end` matters.
     Dead,
 }
@@ -190,6 +205,10 @@ pub(crate) struct Frame {
     pub next_reached: bool,
     /// The parameters of an `if`, which its `else` starts with again.
     pub if_params: Vec<Value>,
+    /// The handler scope (`Translator::handlers`) around the frame, and the one inside it (a
+    /// `try_table`'s or a `try` body's own): where a `throw` in it goes (`exceptions`).
+    pub handler_outside: Option<usize>,
+    pub handler_inside: Option<usize>,
 }
 
 impl Frame {
@@ -223,6 +242,10 @@ pub(crate) struct Translator<'a, 'f> {
     pub table_get: Option<(Value, u32, Value)>,
     /// At a `table.get` that a `call_ref` right after it calls through: (table, type index).
     pub ref_call_next: Option<(u32, u32)>,
+    /// Every handler scope opened so far (`exceptions`), and the innermost one around the
+    /// current instruction.
+    pub handlers: Vec<exceptions::Handler>,
+    pub handler: Option<usize>,
 }
 
 /// What the translation of one function keeps across the members of a fused group, which are
@@ -417,6 +440,7 @@ impl<'a, 'f> Translator<'a, 'f> {
             || memory::translate(self, op)?
             || calls::translate(self, op)?
             || tables::translate(self, op)?
+            || exceptions::translate(self, op)?
             || simd::translate(self, op)?;
         if !handled {
             return Err(CompileError::Unsupported(format!("operator {op:?}")));
@@ -605,12 +629,16 @@ fn translate_body<'a, 'f>(
             height: 0,
             next_reached: false,
             if_params: vec![],
+            handler_outside: None,
+            handler_inside: None,
         }],
         reachable: true,
         shared,
         fuel_pending: 0,
         table_get: None,
         ref_call_next: None,
+        handlers: Vec::new(),
+        handler: None,
     };
     interrupts::at_entry(&mut t);
 

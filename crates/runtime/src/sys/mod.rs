@@ -17,6 +17,28 @@ unsafe extern "C" {
     fn kite_flush_icache(start: *mut c_void, len: usize);
 }
 
+/// Resumes at `pc` with the stack pointer `sp` and the frame pointer `fp`: an exception
+/// handler's landing block (see `exceptions::throw`), which expects nothing else in registers.
+///
+/// # Safety
+/// `pc` must be a landing block of the frame `fp` names and `sp` its stack pointer at the call
+/// that threw; everything on the stack below `sp` is abandoned.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+pub unsafe extern "C" fn resume(pc: usize, sp: usize, fp: usize) -> ! {
+    std::arch::naked_asm!("mov rsp, rsi", "mov rbp, rdx", "jmp rdi")
+}
+
+/// As on x86-64.
+///
+/// # Safety
+/// As on x86-64.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+pub unsafe extern "C" fn resume(pc: usize, sp: usize, fp: usize) -> ! {
+    std::arch::naked_asm!("mov sp, x1", "mov x29, x2", "br x0")
+}
+
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }

@@ -113,6 +113,9 @@ impl CallConv {
             | CallConv::Winch
             | CallConv::PreserveAll
             | CallConv::AppleAarch64 => true,
+            // kite: a `try_call` to a `preserve_none` callee clobbers every register anyway,
+            // and it passes no payload (the runtime leaves the exception in memory).
+            CallConv::PreserveNone => true,
             _ => false,
         }
     }
