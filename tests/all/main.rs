@@ -2,6 +2,7 @@
 
 mod api;
 mod cache;
+mod exceptions;
 mod interrupts;
 mod limits;
 mod pooling;

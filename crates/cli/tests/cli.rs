@@ -347,3 +347,13 @@ fn max_table_elements_and_max_wasm_stack_apply_to_run_and_wast() {
     let o = kite(&["run", "--max-wasm-stack", "16KiB", wat.to_str().unwrap(), "--invoke", "d", "5000"]);
     assert_clean_failure(&o, 134, "call stack exhausted");
 }
+
+#[test]
+fn an_uncaught_exception_exits_134_naming_its_tag() {
+    let path = temp_file(
+        "throw.wat",
+        br#"(module (tag $oops (export "oops") (param i32)) (func (export "_start") (throw $oops (i32.const 1))))"#,
+    );
+    let o = kite(&["run", path.to_str().unwrap()]);
+    assert_clean_failure(&o, 134, "uncaught exception of tag `oops`");
+}
