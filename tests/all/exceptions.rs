@@ -173,6 +173,18 @@ fn an_exnref_reaches_the_host_with_its_tag_and_values() {
 }
 
 #[test]
+fn exceptions_can_be_turned_off() {
+    let mut config = Config::new();
+    config.wasm_exceptions(false);
+    let engine = Engine::new(&config).unwrap();
+    for wat in [r#"(module (tag))"#, r#"(module (func try catch_all end))"#] {
+        let error = Module::new(&engine, wat).expect_err("refused");
+        assert!(error.to_string().contains("exception"), "{error}");
+    }
+    assert!(Module::new(&Engine::default(), r#"(module (func try catch_all end))"#).is_ok());
+}
+
+#[test]
 fn a_tag_import_needs_the_same_type() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());

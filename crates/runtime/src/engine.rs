@@ -211,6 +211,14 @@ impl Config {
         self
     }
 
+    /// Whether modules may use exception handling: tags, `throw`, `throw_ref`, `try_table`,
+    /// `exnref`, and the legacy `try`, `catch`, `rethrow` and `delegate` (on by default).
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.features.set(WasmFeatures::EXCEPTIONS, enable);
+        self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, enable);
+        self
+    }
+
     /// Whether modules may make tail calls (on by default).
     pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
         self.features.set(WasmFeatures::TAIL_CALL, enable);
