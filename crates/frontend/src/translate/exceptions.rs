@@ -24,7 +24,7 @@
 //!
 //! A tail call leaves the `try_table` with its frame, as Wasm says: it is never a `try_call`.
 
-use super::{Frame, FrameKind, Translator, block_args, invariant, trusted};
+use super::{Frame, FrameKind, Translator, block_args, readonly, trusted};
 use crate::error::Result;
 use crate::trap::TrapKind;
 use crate::vmctx::{Builtin, VMCTX_STORE_CONTEXT, exception, store_context};
@@ -203,7 +203,9 @@ fn new_handler(t: &mut Translator<'_, '_>) -> usize {
     if t.env.cc.pinned_context() {
         t.ins().set_pinned_reg(context);
     }
-    let store = t.ins().load(types::I64, invariant(), vmctx, VMCTX_STORE_CONTEXT as i32);
+    // Read-only but not movable: hoisted to the entry, the load would keep a value live across
+    // the whole function for a block that rarely runs.
+    let store = t.ins().load(types::I64, readonly(), vmctx, VMCTX_STORE_CONTEXT as i32);
     let exn = t.ins().load(types::I64, trusted(), store, store_context::PENDING_EXCEPTION as i32);
     t.ins().jump(dispatch, &[exn.into()]);
     t.handlers.push(Handler { landing, dispatch });
@@ -214,7 +216,7 @@ fn new_handler(t: &mut Translator<'_, '_>) -> usize {
 fn match_tag(t: &mut Translator<'_, '_>, exn: Value, tag: u32) -> ir::Block {
     let tag_offset = t.env.offsets.tag(tag) as i32;
     let vmctx = t.vmctx;
-    let expected = t.ins().load(types::I64, invariant(), vmctx, tag_offset);
+    let expected = t.ins().load(types::I64, readonly(), vmctx, tag_offset);
     let actual = t.ins().load(types::I64, trusted(), exn, exception::TAG as i32);
     let same = t.ins().icmp(IntCC::Equal, actual, expected);
     let matched = t.b.create_block();
