@@ -5,7 +5,8 @@
 //! Wasm to Wasm.)
 
 use kite_runtime::{
-    Config, Engine, ExnRef, Extern, FuncType, Linker, Module, Store, Tag, ThrownException, Val, ValType,
+    AsContext, Config, Engine, ExnRef, Extern, FuncType, Linker, Module, Store, Tag, ThrownException, Val,
+    ValType,
 };
 
 fn engines() -> Vec<(&'static str, Engine)> {
@@ -199,4 +200,78 @@ fn a_tag_import_needs_the_same_type() {
         Tag::new(&mut store, &FuncType::new(vec![], vec![ValType::I32])).is_err(),
         "a tag has no results"
     );
+}
+
+/// Holds exceptions in a local, a global, a table and inside another exception while a loop
+/// throws and catches a great many others (each `loop` call many collections' worth), then
+/// throws the held ones again and checks their values: the collector frees the dead and never
+/// the live. Then the store holds no more objects than a collection's threshold.
+const MANY_THROWS: &str = r#"
+(module
+  (tag $t (param i32))
+  (tag $box (param exnref))
+  (global $g (mut exnref) (ref.null exn))
+  (table $tab 1 exnref)
+  (func $throw (param i32) (throw $t (local.get 0)))
+  (func $catch (param i32) (result exnref)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h) (call $throw (local.get 0)))
+      (unreachable)))
+  (func $value (param exnref) (result i32)
+    (block $h (result i32)
+      (try_table (catch $t $h) (throw_ref (local.get 0)))
+      (unreachable)))
+  (func $churn (param i32) (result i32)
+    (local $sum i32)
+    (loop $l
+      (block $h (result i32)
+        (try_table (catch $t $h) (call $throw (local.get 0)))
+        (unreachable))
+      (local.set $sum (i32.add (local.get $sum)))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (local.get 0)))
+    (local.get $sum))
+  (func (export "run") (param i32) (result i32)
+    (local $held exnref) (local $boxed exnref) (local $churned i32)
+    (local.set $held (call $catch (i32.const 11)))
+    (global.set $g (call $catch (i32.const 22)))
+    (table.set $tab (i32.const 0) (call $catch (i32.const 33)))
+    (local.set $boxed
+      (block $h (result exnref)
+        (try_table (catch_all_ref $h) (throw $box (call $catch (i32.const 44))))
+        (unreachable)))
+    (local.set $churned (call $churn (local.get 0)))
+    ;; 11 + 22 * 100 + 33 * 10000 + 44 * 1000000, plus the churn's sum.
+    (i32.add (local.get $churned)
+      (i32.add
+        (i32.add (call $value (local.get $held))
+          (i32.mul (call $value (global.get $g)) (i32.const 100)))
+        (i32.add
+          (i32.mul (call $value (table.get $tab (i32.const 0))) (i32.const 10000))
+          (i32.mul
+            (call $value
+              (block $h (result exnref)
+                (try_table (catch $box $h) (throw_ref (local.get $boxed)))
+                (unreachable)))
+            (i32.const 1000000))))))
+)
+"#;
+
+#[test]
+fn dead_exceptions_are_freed_and_live_ones_kept() {
+    for (cc, engine) in engines() {
+        let mut store = Store::new(&engine, ());
+        let module = Module::new(&engine, MANY_THROWS).unwrap();
+        let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        let run = instance.get_typed_func::<i32, i32>(&store, "run").unwrap();
+        let n: i32 = 100_000;
+        // The churn catches n, n - 1, ..., 1.
+        let churn = (i64::from(n) * (i64::from(n) + 1) / 2) as i32;
+        let held = 11 + 22 * 100 + 33 * 10_000 + 44 * 1_000_000;
+        for round in 0..3 {
+            assert_eq!(run.call(&mut store, n).unwrap(), churn.wrapping_add(held), "{cc}, round {round}");
+        }
+        let objects = store.opaque_ref().exception_objects();
+        assert!(objects < 40_000, "{cc}: {objects} exception objects after 300,000 throws");
+    }
 }

@@ -10,7 +10,7 @@
 //! function that returns that error (or one of its own, [`ThrownException`]) rethrows it into
 //! its Wasm caller from the host trampoline's frame.
 //!
-//! Exception objects live as long as their store: kite has no collector yet.
+//! Exception objects belong to their store, which frees the dead ones (`exn_heap`).
 
 use crate::code_memory;
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
@@ -70,9 +70,47 @@ impl StoreOpaque {
     /// A new exception object of `tag` with `values` (as raw slots), owned by the store.
     pub(crate) fn new_exception(&mut self, tag: Tag, values: impl ExactSizeIterator<Item = u128>) -> *mut u8 {
         let header = tag.address(self) as usize as u128;
-        let object: Box<[u128]> = std::iter::once(header).chain(values).collect();
-        self.exceptions.push(object);
-        self.exceptions.last_mut().expect("just pushed").as_mut_ptr().cast()
+        self.exceptions.allocate(std::iter::once(header).chain(values))
+    }
+
+    /// How many exception objects the store holds, live or not yet found dead (for tests and
+    /// diagnostics).
+    pub fn exception_objects(&self) -> usize {
+        self.exceptions.len()
+    }
+
+    /// Keeps an exception reference the host is given alive for good (see `exn_heap`).
+    pub(crate) fn escape(&self, value: &Val) {
+        if let Val::ExnRef(Some(exn)) = value {
+            self.exceptions.escape(exn.as_raw() as usize);
+        }
+    }
+
+    /// Frees the exception objects nothing refers to any more (see `exn_heap`). Called only from
+    /// a builtin, with Wasm frames and the Rust frames that called them up the stack.
+    fn collect_exceptions(&mut self) {
+        let mut roots = crate::sys::callee_saved_registers();
+        roots.push(self.context.pending_exception as usize);
+        if let Some(thrown) = self.pending_error.as_ref().and_then(|e| e.downcast_ref::<ThrownException>()) {
+            roots.push(thrown.exn.as_raw() as usize);
+        }
+        for table in self.tables.iter().filter(|t| t.ty.element.is_ref() && !t.ty.element.is_func_ref()) {
+            roots.extend(table.elements().iter().map(|e| *e as usize));
+        }
+        for instance in &self.instances {
+            // SAFETY: a global's cell lives as long as the store.
+            roots.extend(instance.globals.iter().map(|g| unsafe { *g.ptr.as_ptr() } as u64 as usize));
+        }
+        roots.extend(self.globals.iter().map(|g| **g as u64 as usize));
+        // Every word from here to the top of the stack: the Wasm frames, and what the Rust frames
+        // between them and here saved of the callee-saved registers.
+        let here = &roots as *const Vec<usize> as usize;
+        let (_, top) = crate::traps::stack_bounds();
+        // SAFETY: the words between a local of this frame and the top of this thread's stack are
+        // the live frames of this thread.
+        let stack = (here.next_multiple_of(8)..top).step_by(8).map(|a| unsafe { *(a as *const usize) });
+        let roots: Vec<usize> = roots.iter().copied().chain(stack).collect();
+        self.exceptions.collect(roots.into_iter());
     }
 }
 
@@ -99,6 +137,7 @@ impl ExnRef {
             }
         }
         let ptr = store.new_exception(*tag, values.iter().map(Val::to_raw));
+        store.exceptions.escape(ptr as usize);
         Ok(ExnRef(NonNull::new(ptr).expect("a box is never null")))
     }
 
@@ -146,7 +185,9 @@ pub struct ThrownException {
 impl ThrownException {
     pub fn new(store: impl AsContext, exn: ExnRef) -> ThrownException {
         let tag = exn.tag(&store);
-        ThrownException { exn, tag_name: store.opaque_ref().tags[tag.0].name.clone() }
+        let store = store.opaque_ref();
+        store.exceptions.escape(exn.as_raw() as usize);
+        ThrownException { exn, tag_name: store.tags[tag.0].name.clone() }
     }
 }
 
@@ -199,6 +240,9 @@ pub(crate) unsafe extern "C" fn new_exception_builtin(vmctx: *mut u8, tag: u32) 
         let tag = instance.tags[tag as usize];
         let store = instance.store();
         let n = store.engine.func_type(store.tags[tag.0].type_id).params.len();
+        if store.exceptions.wants_collection() {
+            store.collect_exceptions();
+        }
         store.new_exception(tag, std::iter::repeat_n(0, n))
     }
 }

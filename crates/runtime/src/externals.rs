@@ -164,9 +164,11 @@ impl Table {
     }
 
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
-        let table = &store.opaque_ref().tables[self.0];
+        let store = store.opaque_ref();
+        let table = &store.tables[self.0];
         // SAFETY: table elements are valid references of the table's type.
-        table.get(index).map(|raw| unsafe { Val::from_raw(u128::from(raw), table.ty.element) })
+        let value = table.get(index).map(|raw| unsafe { Val::from_raw(u128::from(raw), table.ty.element) });
+        value.inspect(|v| store.escape(v))
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
@@ -217,9 +219,11 @@ impl Global {
         self.ty
     }
 
-    pub fn get(&self, _store: impl AsContext) -> Val {
+    pub fn get(&self, store: impl AsContext) -> Val {
         // SAFETY: the cell lives as long as its store, which the caller holds.
-        unsafe { Val::from_raw(*self.ptr.as_ptr(), self.ty.content) }
+        let value = unsafe { Val::from_raw(*self.ptr.as_ptr(), self.ty.content) };
+        store.opaque_ref().escape(&value);
+        value
     }
 
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {

@@ -169,7 +169,11 @@ impl Func {
             }
         }
         // SAFETY: results of this type, produced by Wasm code of this store.
-        Ok(ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(raw, *t) }).collect())
+        let results: Vec<Val> =
+            ty.results.iter().zip(values).map(|(t, raw)| unsafe { Val::from_raw(raw, *t) }).collect();
+        let opaque = store.opaque();
+        results.iter().for_each(|r| opaque.escape(r));
+        Ok(results)
     }
 
     /// A view of this function with static parameter and result types, checked once here.
@@ -221,6 +225,7 @@ unsafe fn run_host<T: 'static>(ctx: *mut VMHostFuncContext, values: *mut u128) -
     // SAFETY: the trampoline spilled one value per parameter.
     let params: Vec<Val> =
         ty.params.iter().enumerate().map(|(i, t)| unsafe { Val::from_raw(*values.add(i), *t) }).collect();
+    params.iter().for_each(|p| store.opaque.escape(p));
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         f(Caller { store: &mut *store, instance: caller }, &params, &mut results)

@@ -33,6 +33,7 @@ mod cache;
 pub mod code_memory;
 mod engine;
 mod exceptions;
+mod exn_heap;
 mod externals;
 mod func;
 mod instance;

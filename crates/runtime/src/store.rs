@@ -31,8 +31,8 @@ pub struct StoreOpaque {
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Tags, defined by instances or the embedder: their addresses are their identities.
     pub(crate) tags: Vec<Box<crate::exceptions::VMTag>>,
-    /// Every exception object made in the store (see `exceptions`).
-    pub(crate) exceptions: Vec<Box<[u128]>>,
+    /// The exception objects made in the store and not yet found dead (see `exn_heap`).
+    pub(crate) exceptions: crate::exn_heap::ExceptionHeap,
     /// The error a host function returned, on its way to the caller of the Wasm code.
     pub(crate) pending_error: Option<anyhow::Error>,
     /// Asked before any memory or table grows (`Store::limiter`).
@@ -165,7 +165,7 @@ impl<T> Store<T> {
                     host_funcrefs: HashSet::new(),
                     externrefs: Vec::new(),
                     tags: Vec::new(),
-                    exceptions: Vec::new(),
+                    exceptions: Default::default(),
                     pending_error: None,
                     limiter: None,
                 },

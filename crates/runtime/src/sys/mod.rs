@@ -39,6 +39,53 @@ pub unsafe extern "C" fn resume(pc: usize, sp: usize, fp: usize) -> ! {
     std::arch::naked_asm!("mov sp, x1", "mov x29, x2", "br x0")
 }
 
+/// The host convention's callee-saved registers, as they are now: roots of a conservative
+/// collection (`exn_heap`), since they may hold values of Wasm frames up the stack.
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+pub fn callee_saved_registers() -> Vec<usize> {
+    let mut r = [0usize; 6];
+    // SAFETY: stores into a local array.
+    unsafe {
+        std::arch::asm!(
+            "mov [{p}], rbx",
+            "mov [{p} + 8], rbp",
+            "mov [{p} + 16], r12",
+            "mov [{p} + 24], r13",
+            "mov [{p} + 32], r14",
+            "mov [{p} + 40], r15",
+            p = in(reg) r.as_mut_ptr(),
+            options(nostack, preserves_flags),
+        );
+    }
+    r.to_vec()
+}
+
+/// As on x86-64: x19-x28 and the low halves of v8-v15 (AAPCS64 saves those; Cranelift may keep
+/// an integer there as a float).
+#[cfg(target_arch = "aarch64")]
+#[inline(never)]
+pub fn callee_saved_registers() -> Vec<usize> {
+    let mut r = [0usize; 18];
+    // SAFETY: stores into a local array.
+    unsafe {
+        std::arch::asm!(
+            "stp x19, x20, [{p}]",
+            "stp x21, x22, [{p}, #16]",
+            "stp x23, x24, [{p}, #32]",
+            "stp x25, x26, [{p}, #48]",
+            "stp x27, x28, [{p}, #64]",
+            "stp d8, d9, [{p}, #80]",
+            "stp d10, d11, [{p}, #96]",
+            "stp d12, d13, [{p}, #112]",
+            "stp d14, d15, [{p}, #128]",
+            p = in(reg) r.as_mut_ptr(),
+            options(nostack, preserves_flags),
+        );
+    }
+    r.to_vec()
+}
+
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
