@@ -6,10 +6,13 @@
 # Lua raises errors with longjmp and catches them with setjmp (luaD_throw,
 # luaD_rawrunprotected). clang-22 lowers both to Wasm exception handling
 # (-mllvm -wasm-enable-sjlj): a setjmp's function catches the tag __c_longjmp
-# around its calls, longjmp throws it. The two builds differ only in the
-# encoding of the catch:
-#   lua_eh.wasm         -wasm-use-legacy-eh=false: try_table, throw (exnref proposal)
-#   lua_eh_legacy.wasm  -wasm-use-legacy-eh=true:  try, catch, throw (legacy)
+# around its calls, longjmp throws it. eh_lib.cpp (C++, -fwasm-exceptions) adds
+# frames with destructors, whose cleanup handlers catch any exception, run the
+# destructors and throw it on. The two builds differ only in the encoding:
+#   lua_eh.wasm         -wasm-use-legacy-eh=false: try_table (catch, catch_all_ref),
+#                       throw, throw_ref (the exnref proposal, Wasm 3.0)
+#   lua_eh_legacy.wasm  -wasm-use-legacy-eh=true: try, catch, catch_all, rethrow,
+#                       throw (legacy)
 # The run-time half of the lowering is sjlj_rt.c and c_longjmp.S, since
 # Debian's wasi-libc (2022) has no setjmp support.
 #
@@ -70,9 +73,13 @@ DEFS=(-D'luai_makeseed(L)=0x5eedu' -D'l_randomizePivot()=0x9e3779b9u' -Dl_signal
 # linear-memory stack (wasm-ld's default is 64 KiB) for Lua's C recursion
 # (LUAI_MAXCCALLS = 200 nested C calls). --strip-debug drops the DWARF that
 # Debian's libc.a carries, keeping the name section.
-WASM_FLAGS=(--target=wasm32-wasi -Wno-deprecated -O2 -mexception-handling -mllvm -wasm-enable-sjlj
-            -fuse-ld=lld -Wl,-z,stack-size=1048576 -Wl,--strip-debug)
+WASM_FLAGS=(--target=wasm32-wasi -Wno-deprecated -O2 -mexception-handling -mllvm -wasm-enable-sjlj)
+WASM_LDFLAGS=(-fuse-ld=lld -Wl,-z,stack-size=1048576 -Wl,--strip-debug)
 INCLUDES=(-Iinclude -Isrc -I.)
+# eh_lib.cpp: Wasm exception handling for C++ cleanups; no RTTI, no C++ library
+# (it has no catch and no throw of its own). clang-22 crashes on C with
+# -fexceptions -fwasm-exceptions, hence C++ for the frames with cleanups.
+CXX_FLAGS=(-x c++ -std=c++17 -fwasm-exceptions -fno-rtti)
 
 # Instruction counts: "OP=N ..." for the EH instructions of a module.
 EH_OPS=(try_table throw throw_ref try catch catch_all delegate rethrow)
@@ -92,17 +99,23 @@ ALLOWED_IMPORTS="clock_time_get fd_close fd_fdstat_get fd_fdstat_set_flags fd_pr
 declare -A LEGACY=([lua_eh]=false [lua_eh_legacy]=true)
 for name in lua_eh lua_eh_legacy; do
     out=$name.wasm
-    cmd=("$CC" "${WASM_FLAGS[@]}" -mllvm -wasm-use-legacy-eh=${LEGACY[$name]} "${INCLUDES[@]}" "${DEFS[@]}"
-         -o "$out" main.c sjlj_rt.c c_longjmp.S "${LUA_SRC[@]}")
+    obj=$(mktemp --suffix=.o)
+    cmd=("$CC" "${WASM_FLAGS[@]}" -mllvm -wasm-use-legacy-eh=${LEGACY[$name]} "${INCLUDES[@]}" "${CXX_FLAGS[@]}"
+         -c -o "$obj" eh_lib.cpp)
     echo "+ ${cmd[*]}"
     "${cmd[@]}"
+    cmd=("$CC" "${WASM_FLAGS[@]}" "${WASM_LDFLAGS[@]}" -mllvm -wasm-use-legacy-eh=${LEGACY[$name]} "${INCLUDES[@]}" "${DEFS[@]}"
+         -o "$out" main.c sjlj_rt.c c_longjmp.S "${LUA_SRC[@]}" "$obj")
+    echo "+ ${cmd[*]}"
+    "${cmd[@]}"
+    rm -f "$obj"
     chmod 644 "$out"
     counts=$(eh_counts "$out")
     echo "  $name: $(stat -c %s "$out") bytes; $counts"
     if [[ $name == lua_eh ]]; then
-        must=(try_table throw) mustnot=(try catch catch_all delegate rethrow)
+        must=(try_table throw throw_ref) mustnot=(try catch catch_all delegate rethrow)
     else
-        must=(try catch throw) mustnot=(try_table throw_ref)
+        must=(try catch catch_all rethrow throw) mustnot=(try_table throw_ref)
     fi
     for op in "${must[@]}"; do
         (($(count_of "$counts" "$op") > 0)) || { echo "build.sh: $out has no $op" >&2; exit 1; }
@@ -126,11 +139,13 @@ echo "+ ${cmd[*]} > expected.txt"
 mv expected.txt.tmp expected.txt
 echo "  expected.txt: $(wc -l <expected.txt) lines"
 
-# An independent check: the same sources built natively (setjmp/longjmp of the
-# host's libc) print the same.
+# An independent check: the same sources built natively print the same. All of
+# it as C++ (clang-22 -x c++, LUA_CORE_CXX for eh_lib.cpp), so that Lua's errors
+# are C++ exceptions and run eh_lib.cpp's destructors as the Wasm builds do (a
+# native longjmp would skip them).
 native=$(mktemp -d)
 trap 'rm -rf "$native"' EXIT
-"$CC" -O2 -Isrc -I. "${DEFS[@]}" -w -o "$native/lua_eh" main.c "${LUA_SRC[@]}" -lm
+"$CC" -x c++ -O2 -Isrc -I. "${DEFS[@]}" -DLUA_CORE_CXX -w -o "$native/lua_eh" main.c "${LUA_SRC[@]}" eh_lib.cpp -lm -lstdc++
 "$native/lua_eh" >"$native/out.txt"
 cmp "$native/out.txt" expected.txt || { echo "build.sh: the native build's output differs from expected.txt" >&2; exit 1; }
 echo "  native build: same output"

@@ -2,7 +2,8 @@
  * binary (script.lua, as the byte array of gen/script_lua.h) and prints with
  * Lua's print (stdout). Only the libraries that need no files, processes or
  * clock are opened: base, coroutine, table, string, math, utf8 and debug (no
- * io, os or package), so the module imports little beyond fd_write.
+ * io, os or package), so the module imports little beyond fd_write; and eh
+ * (eh_lib.cpp), C++ frames with destructors for errors to unwind.
  *
  * Every Lua error is a longjmp (luaD_throw), which clang lowers to a Wasm throw
  * of __c_longjmp; every protected call (pcall, coroutine.resume, the parser) is
@@ -17,13 +18,15 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "eh_lib.h"
 #include "gen/script_lua.h"
 
 static const luaL_Reg libs[] = {
     {LUA_GNAME, luaopen_base},        {LUA_COLIBNAME, luaopen_coroutine},
     {LUA_TABLIBNAME, luaopen_table},  {LUA_STRLIBNAME, luaopen_string},
     {LUA_MATHLIBNAME, luaopen_math},  {LUA_UTF8LIBNAME, luaopen_utf8},
-    {LUA_DBLIBNAME, luaopen_debug},   {NULL, NULL},
+    {LUA_DBLIBNAME, luaopen_debug},   {"eh", luaopen_eh},
+    {NULL, NULL},
 };
 
 int main(void) {

@@ -292,6 +292,52 @@ case("close normal exit", pcall(function()
   return "ret"
 end), table.concat(log, " "))
 
+-- 7b. C++ destructors while unwinding (eh, eh_lib.cpp): each guard frame logs
+-- when it goes out of scope, at a return or while an error passes through it.
+-- with_log(...) is its arguments and then the log (pcall's results are cut to
+-- one where another argument follows).
+local function with_log(...)
+  local t = table.pack(...)
+  t[t.n + 1] = eh.log()
+  return table.unpack(t, 1, t.n + 1)
+end
+case("guards, no error", with_log(eh.guarded(3, function(x) return x * 2 end, 21)))
+case("guards on error", with_log(pcall(eh.guarded, 5, function() error("deep", 0) end)))
+case("guards, table error", (function()
+  local ok, e = pcall(eh.guarded, 4, function() error({n = 4}) end)
+  return ok, e.n, eh.log()
+end)())
+case("scoped ok", with_log(eh.scoped(function(a) return a end, "v")))
+case("scoped error", with_log(pcall(eh.scoped, function() local t; return t.x end)))
+case("nested guards", with_log(pcall(eh.guarded, 2, function()
+  local ok, e = pcall(eh.guarded, 3, function() error("inner", 0) end)
+  error("outer after " .. e .. " [" .. eh.log() .. "]", 0)
+end)))
+case("guards in coroutine", (function()
+  local co = coroutine.wrap(function()
+    eh.guarded(3, function() error("in co", 0) end)
+  end)
+  local ok, e = pcall(co)
+  return ok, e, eh.log()
+end)())
+case("yield across guards", (function()
+  local co = coroutine.create(function()
+    eh.guarded(2, function() coroutine.yield(1) end)
+  end)
+  local ok, e = coroutine.resume(co)
+  return ok, e, eh.log()
+end)())
+case("guards + close", with_log(pcall(eh.guarded, 2, function()
+  local c <close> = setmetatable({}, {__close = function(_, err) eh.scoped(function() end) end})
+  error("with close", 0)
+end)))
+case("200 guard frames", (function()
+  local ok, e = pcall(eh.guarded, 200, function() error("bottom", 0) end)
+  local log = eh.log()
+  return ok, e, #log, log:sub(1, 11), log:sub(-11)
+end)())
+case("guarded bad depth", with_log(pcall(eh.guarded, 0, print)))
+
 -- 8. load: syntax errors are thrown by the parser ---------------------------
 case("syntax error", load("x = = 1", "=chunk"))
 case("unfinished string", load("x = 'abc", "=chunk"))
@@ -360,5 +406,12 @@ for i = 1, 200 do
   cototal = cototal + y + e
 end
 case("200 coroutines", cototal)
+
+local glen = 0
+for i = 1, 500 do
+  local ok, e = pcall(eh.guarded, 1 + i % 7, error, i)
+  glen = glen + e + #eh.log()
+end
+case("500 guarded throws", glen)
 
 print("lua_eh: done")

@@ -10,7 +10,13 @@
 
 typedef struct { unsigned long long __words[4]; } jmp_buf[1];
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 __attribute__((returns_twice)) int setjmp(jmp_buf env);
-_Noreturn void longjmp(jmp_buf env, int val);
+__attribute__((__noreturn__)) void longjmp(jmp_buf env, int val);
+#ifdef __cplusplus
+}
+#endif
 
 #endif
