@@ -43,13 +43,22 @@ impl Runtime {
 pub struct Measurement {
     pub compile: Duration,
     pub runs: Vec<Duration>,
+    /// Why this runtime has no runs, for the cases measured with failures tolerated (see
+    /// `measure_case`): it failed to compile or instantiate, trapped, or returned a wrong
+    /// checksum. `runs` is then empty.
+    pub error: Option<String>,
 }
 
 impl Measurement {
-    pub fn median(&self) -> Duration {
+    /// The median run, or `None` for a runtime that failed.
+    pub fn median(&self) -> Option<Duration> {
         let mut runs = self.runs.clone();
         runs.sort();
-        runs[runs.len() / 2]
+        runs.get(runs.len() / 2).copied()
+    }
+
+    fn failed(compile: Duration, error: &anyhow::Error) -> Self {
+        Measurement { compile, runs: Vec::new(), error: Some(format!("{error:#}")) }
     }
 }
 
@@ -57,43 +66,70 @@ impl Measurement {
 /// machine's slow phases (these machines have them, lasting minutes) fall on all runtimes alike
 /// and the ratios between them hold. A runtime stops after `budget` of run time (at least one
 /// run). node runs in a process of its own, all its runs at once, before the rounds.
+///
+/// A runtime that fails to compile or instantiate the module, traps, or returns a checksum other
+/// than the expected one fails the whole measurement, unless `tolerate_failures`: then that
+/// runtime's `Measurement` records the error (no runs) and the others go on. The harness tolerates
+/// failures only in the programs that use a proposal a runtime may not implement yet (exception
+/// handling), so that one report shows what works.
 pub fn measure_case(
     runtimes: &[Runtime],
     programs: &Path,
     case: &Case,
     runs: usize,
     budget: Duration,
+    tolerate_failures: bool,
 ) -> Result<Vec<(Runtime, Measurement)>> {
     let mut prepared = Vec::new();
+    let mut failed = Vec::new();
     for runtime in runtimes {
-        let p = prepare(*runtime, programs, case, runs)
-            .with_context(|| format!("{} under {}", case.label(), runtime.name()))?;
-        prepared.push((*runtime, p, Vec::new(), Duration::ZERO));
+        match prepare(*runtime, programs, case, runs)
+            .with_context(|| format!("{} under {}", case.label(), runtime.name()))
+        {
+            Ok(p) => prepared.push((*runtime, p, Vec::new(), Duration::ZERO, None)),
+            Err(e) if tolerate_failures => {
+                eprintln!("{e:#}");
+                failed.push((*runtime, Measurement::failed(Duration::ZERO, &e)));
+            }
+            Err(e) => return Err(e),
+        }
     }
     for _ in 0..runs {
-        for (runtime, p, times, spent) in prepared.iter_mut() {
-            if !times.is_empty() && *spent >= budget {
+        for (runtime, p, times, spent, error) in prepared.iter_mut() {
+            if error.is_some() || (!times.is_empty() && *spent >= budget) {
                 continue;
             }
             let Some(run) = (p.run)() else { continue };
-            let (checksum, time) =
-                run.with_context(|| format!("{} under {}", case.label(), runtime.name()))?;
-            if checksum != case.expected {
-                bail!(
-                    "{} under {} returned {checksum}, but the native build returns {}",
-                    case.label(),
-                    runtime.name(),
-                    case.expected
-                );
+            let checked = run.and_then(|(checksum, time)| {
+                if checksum != case.expected {
+                    bail!("returned {checksum}, but the expected checksum is {}", case.expected);
+                }
+                Ok(time)
+            });
+            match checked.with_context(|| format!("{} under {}", case.label(), runtime.name())) {
+                Ok(time) => {
+                    times.push(time);
+                    *spent += time;
+                }
+                Err(e) if tolerate_failures => {
+                    eprintln!("{e:#}");
+                    *error = Some(e);
+                }
+                Err(e) => return Err(e),
             }
-            times.push(time);
-            *spent += time;
         }
     }
-    Ok(prepared
+    let mut measured: Vec<(Runtime, Measurement)> = prepared
         .into_iter()
-        .map(|(runtime, p, runs, _)| (runtime, Measurement { compile: p.compile, runs }))
-        .collect())
+        .map(|(runtime, p, runs, _, error)| match error {
+            Some(e) => (runtime, Measurement::failed(p.compile, &e)),
+            None => (runtime, Measurement { compile: p.compile, runs, error: None }),
+        })
+        .chain(failed)
+        .collect();
+    // In the order asked for, whichever failed.
+    measured.sort_by_key(|(r, _)| runtimes.iter().position(|x| x == r));
+    Ok(measured)
 }
 
 /// One runtime ready to run one case: `run` runs it once more and returns the checksum and the
@@ -118,8 +154,7 @@ fn prepare(runtime: Runtime, programs: &Path, case: &Case, runs: usize) -> Resul
             Ok(Prepared { compile, run: Box::new(move || results.next().map(Ok)) })
         }
         _ => {
-            let wasm = programs.join("wasm").join(format!("{}.wasm", case.program));
-            let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+            let bytes = module_bytes(programs, &case.program)?;
             let start = Instant::now();
             let mut call = compile(runtime, &bytes, &case.entry)?;
             let compile = start.elapsed();
@@ -132,6 +167,17 @@ fn prepare(runtime: Runtime, programs: &Path, case: &Case, runs: usize) -> Resul
             })
         }
     }
+}
+
+/// The module of a program: `wasm/NAME.wasm` (built by `build.sh`), or for the programs written
+/// in the text format, `NAME.wat` assembled here.
+pub fn module_bytes(programs: &Path, program: &str) -> Result<Vec<u8>> {
+    let wasm = programs.join("wasm").join(format!("{program}.wasm"));
+    if wasm.exists() {
+        return std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()));
+    }
+    let wat = programs.join(format!("{program}.wat"));
+    wat::parse_file(&wat).with_context(|| format!("assembling {}", wat.display()))
 }
 
 /// Compiles and instantiates, returning a closure that calls the entry once.
@@ -204,10 +250,11 @@ pub fn kite_instance_with(
     Ok((store, instance))
 }
 
-/// The wasmtime configuration of every measurement: tail calls and parallel compilation on.
+/// The wasmtime configuration of every measurement: tail calls, exception handling (try_table,
+/// throw, throw_ref; wasmtime 48 has no legacy try/catch) and parallel compilation on.
 pub fn wasmtime_config() -> wasmtime::Config {
     let mut config = wasmtime::Config::new();
-    config.wasm_tail_call(true).parallel_compilation(true);
+    config.wasm_tail_call(true).wasm_exceptions(true).parallel_compilation(true);
     config
 }
 
@@ -248,26 +295,60 @@ pub fn node_available() -> bool {
     Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-/// Whether node's V8 accepts `wasm/PROGRAM.wasm` (`WebAssembly.validate`), for the programs
+/// Whether node's V8 accepts the module at `wasm` (`WebAssembly.validate`), for the programs
 /// that use a proposal an older node may lack.
-pub fn node_validates(programs: &Path, program: &str) -> bool {
-    let wasm = programs.join("wasm").join(format!("{program}.wasm"));
+pub fn node_validates_file(wasm: &Path) -> bool {
     let script = "process.exit(WebAssembly.validate(require('fs').readFileSync(process.argv[1])) ? 0 : 1)";
-    Command::new("node").args(["-e", script]).arg(&wasm).status().is_ok_and(|s| s.success())
+    Command::new("node").args(["-e", script]).arg(wasm).status().is_ok_and(|s| s.success())
+}
+
+/// Whether node's V8 accepts `wasm/PROGRAM.wasm`.
+pub fn node_validates(programs: &Path, program: &str) -> bool {
+    node_validates_file(&programs.join("wasm").join(format!("{program}.wasm")))
+}
+
+/// The file node runs for a program: `wasm/NAME.wasm`; for a program written in the text format,
+/// `NAME.wat` assembled into a temporary file, or `NAME_legacy.wat` where node cannot validate
+/// `NAME.wat` but has a legacy form (node 20 implements only legacy exception handling); `None`
+/// when node can read neither.
+pub fn node_module(programs: &Path, program: &str) -> Result<Option<std::path::PathBuf>> {
+    let wasm = programs.join("wasm").join(format!("{program}.wasm"));
+    if wasm.exists() {
+        return Ok(Some(wasm));
+    }
+    for name in [program.to_string(), format!("{program}_legacy")] {
+        let wat = programs.join(format!("{name}.wat"));
+        if !wat.exists() {
+            continue;
+        }
+        let bytes = wat::parse_file(&wat).with_context(|| format!("assembling {}", wat.display()))?;
+        let file = std::env::temp_dir().join(format!("kite-bench-{}-{name}.wasm", std::process::id()));
+        std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+        if node_validates_file(&file) {
+            return Ok(Some(file));
+        }
+        let _ = std::fs::remove_file(&file);
+    }
+    Ok(None)
 }
 
 /// node compiles and runs in one process; the script prints `compile_ns=`, then `checksum ns`
 /// per run.
 fn node(programs: &Path, case: &Case, runs: usize) -> Result<(Duration, Vec<(i64, Duration)>)> {
     let script = programs.join("../node_bench.mjs");
-    let wasm = programs.join("wasm").join(format!("{}.wasm", case.program));
+    let wasm = node_module(programs, &case.program)?
+        .with_context(|| format!("node cannot read any form of {}", case.program))?;
     let out = Command::new("node")
         .arg(&script)
         .arg(&wasm)
         .arg(&case.entry)
         .arg(runs.to_string())
         .output()
-        .context("running node")?;
+        .context("running node");
+    if wasm.starts_with(std::env::temp_dir()) {
+        let _ = std::fs::remove_file(&wasm);
+    }
+    let out = out?;
     if !out.status.success() {
         bail!("node failed: {}", String::from_utf8_lossy(&out.stderr));
     }

@@ -27,15 +27,29 @@ pub fn write(
     if !startup.is_empty() {
         md.push_str(&startup_table(startup));
     }
-    md.push_str(&format!("\n## Cost of one dispatch (`benches/micro/dispatch.wat`)\n\n{table}"));
+    if !dispatch.is_empty() {
+        md.push_str(&format!("\n## Cost of one dispatch (`benches/micro/dispatch.wat`)\n\n{table}"));
+    }
     std::fs::write(out.join("benchmarks.md"), md)?;
-    update_conventions_doc(&out.join("calling-conventions.md"), &table, command)?;
+    if !dispatch.is_empty() {
+        update_conventions_doc(&out.join("calling-conventions.md"), &table, command)?;
+    }
     std::fs::write(out.join("benchmarks.svg"), svg(results))?;
     Ok(())
 }
 
+/// The median run of `runtime` in ms; `None` where it was not measured or failed.
 fn median_of(row: &[(Runtime, Measurement)], runtime: Runtime) -> Option<f64> {
-    row.iter().find(|(r, _)| *r == runtime).map(|(_, m)| ms(m.median()))
+    row.iter().find(|(r, _)| *r == runtime).and_then(|(_, m)| m.median()).map(ms)
+}
+
+/// A cell of the run-time tables: `value` of the median, "error" for a runtime that failed, "-"
+/// for one not measured.
+fn cell(row: &[(Runtime, Measurement)], runtime: Runtime, value: impl Fn(f64) -> Option<String>) -> String {
+    match row.iter().find(|(r, _)| *r == runtime) {
+        Some((_, m)) if m.error.is_some() => "error".into(),
+        _ => median_of(row, runtime).and_then(value).unwrap_or_else(|| "-".into()),
+    }
 }
 
 fn machine() -> String {
@@ -71,7 +85,8 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
     .unwrap();
     writeln!(
         md,
-        "Every run's checksum matched the native build's. Programs: `benches/programs/README.md`.\n"
+        "Every run's checksum matched the native build's (for the programs with no native build, the \
+         checksum they document). Programs: `benches/programs/README.md`.\n"
     )
     .unwrap();
 
@@ -81,7 +96,7 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
     writeln!(md, "|---|{}", "---:|".repeat(runtimes.len())).unwrap();
     for (case, row) in results {
         let cells: Vec<String> =
-            runtimes.iter().map(|r| median_of(row, *r).map_or("-".into(), |v| format!("{v:.1}"))).collect();
+            runtimes.iter().map(|r| cell(row, *r, |v| Some(format!("{v:.1}")))).collect();
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
     }
 
@@ -91,11 +106,9 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
         .unwrap();
     writeln!(md, "|---|{}", "---:|".repeat(others.len())).unwrap();
     for (case, row) in results {
-        let native = median_of(row, Runtime::Native).unwrap_or(f64::NAN);
-        let cells: Vec<String> = others
-            .iter()
-            .map(|r| median_of(row, *r).map_or("-".into(), |v| format!("{:.2}x", v / native)))
-            .collect();
+        let native = median_of(row, Runtime::Native);
+        let cells: Vec<String> =
+            others.iter().map(|r| cell(row, *r, |v| native.map(|n| format!("{:.2}x", v / n)))).collect();
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
     }
 
@@ -105,11 +118,9 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
     writeln!(md, "| program | {} |", kites.iter().map(|r| r.name()).collect::<Vec<_>>().join(" | ")).unwrap();
     writeln!(md, "|---|{}", "---:|".repeat(kites.len())).unwrap();
     for (case, row) in results {
-        let wasmtime = median_of(row, Runtime::Wasmtime).unwrap_or(f64::NAN);
-        let cells: Vec<String> = kites
-            .iter()
-            .map(|r| median_of(row, *r).map_or("-".into(), |v| format!("{:.2}x", v / wasmtime)))
-            .collect();
+        let wasmtime = median_of(row, Runtime::Wasmtime);
+        let cells: Vec<String> =
+            kites.iter().map(|r| cell(row, *r, |v| wasmtime.map(|w| format!("{:.2}x", v / w)))).collect();
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
     }
 
@@ -161,11 +172,32 @@ fn markdown(results: &Results, throughput: &[Throughput], command: &str, runs: u
     for (case, row) in results {
         let cells: Vec<String> = compiled
             .iter()
-            .map(|r| {
-                row.iter().find(|(x, _)| x == r).map_or("-".into(), |(_, m)| format!("{:.2}", ms(m.compile)))
+            .map(|r| match row.iter().find(|(x, _)| x == r) {
+                None => "-".into(),
+                Some((_, m)) if m.error.is_some() => "error".into(),
+                Some((_, m)) => format!("{:.2}", ms(m.compile)),
             })
             .collect();
         writeln!(md, "| {} | {} |", case.label(), cells.join(" | ")).unwrap();
+    }
+
+    let errors: Vec<(&Case, Runtime, &str)> = results
+        .iter()
+        .flat_map(|(case, row)| row.iter().filter_map(move |(r, m)| Some((case, *r, m.error.as_deref()?))))
+        .collect();
+    if !errors.is_empty() {
+        writeln!(
+            md,
+            "\n## Errors\n\nThe runtimes that failed a program that uses a proposal they may not implement yet \
+             (exception handling: `throw_depth`); such a failure is reported here instead of stopping the \
+             run. Its cells above say `error`.\n"
+        )
+        .unwrap();
+        writeln!(md, "| program | runtime | error |\n|---|---|---|").unwrap();
+        for (case, runtime, error) in errors {
+            let error: String = error.replace('|', "\\|").replace('\n', " ").chars().take(300).collect();
+            writeln!(md, "| {} | {} | {error} |", case.label(), runtime.name()).unwrap();
+        }
     }
 
     if !throughput.is_empty() {
@@ -204,8 +236,8 @@ fn svg(results: &Results) -> String {
     let max_ratio = results
         .iter()
         .flat_map(|(_, row)| {
-            let native = median_of(row, Runtime::Native).unwrap_or(1.0);
-            row.iter().map(move |(_, m)| ms(m.median()) / native)
+            let native = median_of(row, Runtime::Native);
+            row.iter().filter_map(move |(_, m)| Some(ms(m.median()?) / native?))
         })
         .fold(2.0f64, f64::max);
     let scale = |r: f64| (r.max(0.5).log10() - 0.5f64.log10()) / (max_ratio.log10() - 0.5f64.log10()) * width;
@@ -241,6 +273,9 @@ fn svg(results: &Results) -> String {
                 continue;
             };
             let ratio = v / native;
+            if !ratio.is_finite() {
+                continue; // no native build (the exception-handling programs)
+            }
             let y = y0 + i as f64 * bar;
             writeln!(s, r#"<rect x="{left}" y="{y}" width="{:.1}" height="{}" fill="{}"/><text x="{:.1}" y="{}">{ratio:.2}</text>"#, scale(ratio).max(1.0), bar - 2.0, colors[i % colors.len()], left + scale(ratio) + 3.0, y + bar - 4.0).unwrap();
         }

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""wasm_imports.py FILE.wasm: prints each import of a Wasm module as
+MODULE NAME KIND, one a line, then the exports and the tags. Standard library only."""
+import sys
+
+KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+def leb_u(b, i):
+    r = s = 0
+    while True:
+        x = b[i]
+        i += 1
+        r |= (x & 0x7F) << s
+        s += 7
+        if x < 0x80:
+            return r, i
+
+
+def name(b, i):
+    n, i = leb_u(b, i)
+    return b[i:i + n].decode("utf-8"), i + n
+
+
+def main():
+    path = sys.argv[1]
+    b = open(path, "rb").read()
+    if b[:8] != b"\0asm\x01\0\0\0":
+        sys.exit(f"{path}: not a Wasm 1.0 binary")
+    i = 8
+    while i < len(b):
+        sid = b[i]
+        size, i = leb_u(b, i + 1)
+        end = i + size
+        if sid == 2:  # import: only the names and kinds are read
+            n, j = leb_u(b, i)
+            for _ in range(n):
+                mod, j = name(b, j)
+                nm, j = name(b, j)
+                kind = b[j]
+                j += 1
+                print(f"import {mod} {nm} {KINDS.get(kind, kind)}")
+                if kind in (0, 4):  # func: type index; tag: attribute + type index
+                    if kind == 4:
+                        j += 1
+                    _, j = leb_u(b, j)
+                elif kind == 1:  # table: reftype + limits
+                    j += 1
+                    flags, j = leb_u(b, j)
+                    _, j = leb_u(b, j)
+                    if flags & 1:
+                        _, j = leb_u(b, j)
+                elif kind == 2:  # memory: limits
+                    flags, j = leb_u(b, j)
+                    _, j = leb_u(b, j)
+                    if flags & 1:
+                        _, j = leb_u(b, j)
+                elif kind == 3:  # global: valtype + mutability
+                    j += 2
+        elif sid == 13:  # tag
+            n, _ = leb_u(b, i)
+            print(f"tags {n}")
+        elif sid == 7:  # export
+            n, j = leb_u(b, i)
+            for _ in range(n):
+                nm, j = name(b, j)
+                kind = b[j]
+                _, j = leb_u(b, j + 1)
+                print(f"export {nm} {KINDS.get(kind, kind)}")
+        i = end
+
+
+if __name__ == "__main__":
+    main()
