@@ -398,3 +398,27 @@ fn programs_run_the_same_from_the_cache_and_precompiled() {
     let entries = names(&dir.join("cache"));
     assert_eq!(entries.iter().filter(|n| n.ends_with(".kite")).count(), 3, "one per program: {entries:?}");
 }
+
+/// A real program that uses exception handling: Lua 5.4 built by clang-22 with its errors
+/// (setjmp/longjmp) lowered to Wasm exceptions and C++ frames whose destructors run as errors
+/// pass (`benches/programs/lua_eh/`), in both instruction sets: `try_table`/`throw_ref` and the
+/// legacy `try`/`catch`/`rethrow`. Its output under every convention is the output Wasmtime
+/// 48.0.8 gives for the same module (`expected.txt`, which its build script checks against a
+/// native build too).
+#[test]
+fn lua_with_exceptions_prints_what_wasmtime_prints() {
+    let expected = read(repo().join("benches/programs/lua_eh/expected.txt"));
+    assert!(expected.lines().count() > 100, "the reference output is there");
+    for module in ["lua_eh", "lua_eh_legacy"] {
+        for cc in ["baseline", "wide", "fused"] {
+            let path = format!("benches/programs/lua_eh/{module}.wasm");
+            let o = kite(&["run", "--tail-cc", cc, &path]);
+            assert!(o.status.success(), "{module} under {cc}: {}", stderr(&o));
+            assert!(
+                stdout(&o) == expected,
+                "{module} under {cc}: output differs from Wasmtime's:\n{}",
+                stdout(&o)
+            );
+        }
+    }
+}
