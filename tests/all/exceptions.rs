@@ -9,16 +9,7 @@ use kite_runtime::{
     ValType,
 };
 
-fn engines() -> Vec<(&'static str, Engine)> {
-    kite_runtime::conventions()
-        .into_iter()
-        .map(|cc| {
-            let mut config = Config::new();
-            config.tail_cc(cc).unwrap();
-            (cc, Engine::new(&config).unwrap())
-        })
-        .collect()
-}
+use crate::engines;
 
 fn tag_type() -> FuncType {
     FuncType::new(vec![ValType::I32, ValType::I64], vec![])

@@ -24,17 +24,7 @@ const WAT: &str = r#"
 )
 "#;
 
-/// An engine for each calling convention: every test here runs under all of them.
-fn engines() -> Vec<(&'static str, Engine)> {
-    kite_runtime::conventions()
-        .into_iter()
-        .map(|cc| {
-            let mut config = Config::new();
-            config.tail_cc(cc).unwrap();
-            (cc, Engine::new(&config).unwrap())
-        })
-        .collect()
-}
+use crate::engines;
 
 fn setup(engine: &Engine) -> (Store<()>, Instance) {
     let module = Module::new(engine, WAT).unwrap();

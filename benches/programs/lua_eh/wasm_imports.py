@@ -1,25 +1,13 @@
 #!/usr/bin/env python3
 """wasm_imports.py FILE.wasm: prints each import of a Wasm module as
 MODULE NAME KIND, one a line, then the exports and the tags. Standard library only."""
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wasm_check import leb_u, name  # noqa: E402
+
 KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
-
-
-def leb_u(b, i):
-    r = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        r |= (x & 0x7F) << s
-        s += 7
-        if x < 0x80:
-            return r, i
-
-
-def name(b, i):
-    n, i = leb_u(b, i)
-    return b[i:i + n].decode("utf-8"), i + n
 
 
 def main():

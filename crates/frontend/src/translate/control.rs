@@ -53,12 +53,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             push(t, f);
         }
         O::Else => {
-            let n = t.control.last().expect("validated").results.len();
-            let results = t.popn(n);
-            let f = t.control.last_mut().expect("validated");
-            f.next_reached = true;
-            let next = f.next;
-            t.ins().jump(next, &block_args(&results));
+            end_arm(t);
             enter_else(t);
         }
         O::End => {
@@ -173,6 +168,17 @@ pub(super) fn push(t: &mut Translator<'_, '_>, mut f: Frame) {
     f.handler_outside = t.handler;
     f.handler_inside = t.handler;
     t.control.push(f);
+}
+
+/// Ends the arm the innermost frame is in (an `if`'s then-arm, a legacy `try` body or catch
+/// clause), which falls through to the frame's end with its results.
+pub(super) fn end_arm(t: &mut Translator<'_, '_>) {
+    let n = t.control.last().expect("validated").results.len();
+    let results = t.popn(n);
+    let f = t.control.last_mut().expect("validated");
+    f.next_reached = true;
+    let next = f.next;
+    t.ins().jump(next, &block_args(&results));
 }
 
 /// Switches from the then-arm of the innermost `if` to its else-arm.

@@ -54,11 +54,11 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
         O::TryTable { try_table: table } => try_table(t, table)?,
         O::Try { blockty } => legacy_try(t, *blockty)?,
         O::Catch { tag_index } => {
-            end_arm(t);
+            super::control::end_arm(t);
             legacy_catch(t, Some(*tag_index));
         }
         O::CatchAll => {
-            end_arm(t);
+            super::control::end_arm(t);
             legacy_catch(t, None);
         }
         O::Delegate { relative_depth } => {
@@ -321,16 +321,6 @@ fn legacy_try(t: &mut Translator<'_, '_>, blockty: wasmparser::BlockType) -> Res
     super::control::push(t, frame);
     enter_scope(t, handler);
     Ok(())
-}
-
-/// Ends the arm the innermost `try` is in (its body or a catch clause's), if it falls through.
-fn end_arm(t: &mut Translator<'_, '_>) {
-    let n = t.control.last().expect("validated").results.len();
-    let results = t.popn(n);
-    let f = t.control.last_mut().expect("validated");
-    f.next_reached = true;
-    let next = f.next;
-    t.ins().jump(next, &block_args(&results));
 }
 
 /// Starts a legacy `catch` (`tag`) or `catch_all` (`None`) clause: its code runs outside the

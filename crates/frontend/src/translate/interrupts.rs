@@ -42,7 +42,8 @@ fn cost(op: &O<'_>) -> u32 {
     }
 }
 
-/// Whether `op` ends a straight run of code: it branches, calls, or starts a loop's header.
+/// Whether `op` ends a straight run of code: it branches, calls, throws, opens or switches a
+/// handler's scope, or starts a loop's header.
 /// The fuel of the run is added before it.
 fn ends_run(op: &O<'_>) -> bool {
     matches!(
@@ -63,6 +64,14 @@ fn ends_run(op: &O<'_>) -> bool {
             | O::ReturnCall { .. }
             | O::ReturnCallIndirect { .. }
             | O::ReturnCallRef { .. }
+            | O::TryTable { .. }
+            | O::Try { .. }
+            | O::Catch { .. }
+            | O::CatchAll { .. }
+            | O::Delegate { .. }
+            | O::Throw { .. }
+            | O::ThrowRef
+            | O::Rethrow { .. }
     ) || is_builtin_call(op)
 }
 
