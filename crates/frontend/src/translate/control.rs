@@ -57,9 +57,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             enter_else(t);
         }
         O::End => {
-            let f = t.control.pop().expect("validated");
-            let results = t.popn(f.results.len());
-            t.ins().jump(f.next, &block_args(&results));
+            let f = pop_falling_through(t);
             super::exceptions::end(t, &f);
             end_frame(t, f, true);
         }
@@ -120,10 +118,7 @@ pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> R
         return Ok(());
     }
     match op {
-        O::Block { .. } | O::Loop { .. } | O::If { .. } => {
-            let height = t.stack.len();
-            push(t, frame(FrameKind::Dead, vec![], vec![], ir::Block::reserved_value(), None, height));
-        }
+        O::Block { .. } | O::Loop { .. } | O::If { .. } => push_dead(t),
         O::Else => {
             if let FrameKind::If { .. } = t.control.last().expect("validated").kind {
                 enter_else(t);
@@ -161,6 +156,21 @@ pub(super) fn frame(
         handler_outside: None,
         handler_inside: None,
     }
+}
+
+/// Opens a block met in unreachable code, whose `end` is all that matters.
+pub(super) fn push_dead(t: &mut Translator<'_, '_>) {
+    let height = t.stack.len();
+    push(t, frame(FrameKind::Dead, vec![], vec![], ir::Block::reserved_value(), None, height));
+}
+
+/// Closes the innermost frame at its `end` (or legacy `delegate`), reached by falling off its
+/// last instruction: jumps to the block after it with its results, and returns it.
+pub(super) fn pop_falling_through(t: &mut Translator<'_, '_>) -> Frame {
+    let f = t.control.pop().expect("validated");
+    let results = t.popn(f.results.len());
+    t.ins().jump(f.next, &block_args(&results));
+    f
 }
 
 /// Opens `f` inside the current handler scope.

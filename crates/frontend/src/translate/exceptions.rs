@@ -27,6 +27,7 @@
 use super::{Frame, FrameKind, Translator, block_args, readonly, trusted};
 use crate::error::Result;
 use crate::trap::TrapKind;
+use crate::types::ValType;
 use crate::vmctx::{Builtin, VMCTX_STORE_CONTEXT, exception, store_context};
 use cranelift_codegen::ir::{
     self, BlockArg, BlockCall, ExceptionTableData, ExceptionTableItem, FuncRef, InstBuilder, SigRef, Value,
@@ -62,9 +63,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
             legacy_catch(t, None);
         }
         O::Delegate { relative_depth } => {
-            let f = t.control.pop().expect("validated");
-            let results = t.popn(f.results.len());
-            t.ins().jump(f.next, &block_args(&results));
+            let f = super::control::pop_falling_through(t);
             delegate(t, f, *relative_depth, true);
         }
         O::Rethrow { relative_depth } => {
@@ -83,18 +82,7 @@ pub(super) fn translate(t: &mut Translator<'_, '_>, op: &O<'_>) -> Result<bool> 
 /// does: returns whether `op` was one.
 pub(super) fn translate_unreachable(t: &mut Translator<'_, '_>, op: &O<'_>) -> bool {
     match op {
-        O::TryTable { .. } | O::Try { .. } => {
-            let height = t.stack.len();
-            let frame = super::control::frame(
-                FrameKind::Dead,
-                vec![],
-                vec![],
-                cranelift_entity::packed_option::ReservedValue::reserved_value(),
-                None,
-                height,
-            );
-            super::control::push(t, frame);
-        }
+        O::TryTable { .. } | O::Try { .. } => super::control::push_dead(t),
         O::Catch { tag_index } => {
             if is_live_try(t) {
                 legacy_catch(t, Some(*tag_index));
@@ -167,8 +155,7 @@ fn throw(t: &mut Translator<'_, '_>, tag: u32) {
     let index = t.ins().iconst(types::I32, i64::from(tag));
     let exn = t.call_builtin(Builtin::NewException, &[index]).expect("returns the exception");
     for (i, v) in values.into_iter().enumerate() {
-        let offset = exception::VALUES + exception::VALUE * i as u32;
-        t.ins().store(trusted(), v, exn, offset as i32);
+        t.ins().store(trusted(), v, exn, value_offset(i));
     }
     propagate(t, exn);
 }
@@ -234,17 +221,19 @@ fn values(t: &mut Translator<'_, '_>, exn: Value, tag: u32) -> Vec<Value> {
     params
         .iter()
         .enumerate()
-        .map(|(i, ty)| {
-            let offset = exception::VALUES + exception::VALUE * i as u32;
-            t.ins().load(ty.clif(), trusted(), exn, offset as i32)
-        })
+        .map(|(i, ty)| t.ins().load(ty.clif(), trusted(), exn, value_offset(i)))
         .collect()
+}
+
+/// Where an exception object keeps its value `i`.
+fn value_offset(i: usize) -> i32 {
+    (exception::VALUES + exception::VALUE * i as u32) as i32
 }
 
 /// `try_table`: a block whose calls and throws go to its catch clauses first. The clauses'
 /// labels are outside the block, so its dispatch code is complete at once.
 fn try_table(t: &mut Translator<'_, '_>, table: &wasmparser::TryTable) -> Result<()> {
-    let (params, results) = t.block_type(table.ty)?;
+    let types = t.block_type(table.ty)?;
     let targets: Vec<(ir::Block, usize)> = table
         .catches
         .iter()
@@ -286,19 +275,26 @@ fn try_table(t: &mut Translator<'_, '_>, table: &wasmparser::TryTable) -> Result
         // The clauses enclosing the `try_table` (`t.handler` is still theirs) or the caller's.
         propagate(t, exn);
     }
+    enter_scope(t, body, FrameKind::TryTable, types, handler);
+    Ok(())
+}
+
+/// Goes on in `body`, the first block of a new frame of `kind` (taking the parameters and
+/// giving the results of `types`) inside which calls and throws go to `handler`.
+fn enter_scope(
+    t: &mut Translator<'_, '_>,
+    body: ir::Block,
+    kind: FrameKind,
+    (params, results): (Vec<ValType>, Vec<ValType>),
+    handler: usize,
+) {
     t.b.seal_block(body);
     t.b.switch_to_block(body);
     t.reachable = true;
     let height = t.stack.len() - params.len();
     let next = t.block_with_params(&results);
-    let frame = super::control::frame(FrameKind::TryTable, params, results, next, None, height);
+    let frame = super::control::frame(kind, params, results, next, None, height);
     super::control::push(t, frame);
-    enter_scope(t, handler);
-    Ok(())
-}
-
-/// Makes `handler` the one calls and throws go to inside the innermost frame.
-fn enter_scope(t: &mut Translator<'_, '_>, handler: usize) {
     t.handler = Some(handler);
     t.control.last_mut().expect("just pushed").handler_inside = Some(handler);
 }
@@ -306,20 +302,13 @@ fn enter_scope(t: &mut Translator<'_, '_>, handler: usize) {
 /// Legacy `try`: a block whose catch clauses follow its body; its dispatch code grows one clause
 /// at a time (`legacy_catch`), each trying the exception where the previous one missed.
 fn legacy_try(t: &mut Translator<'_, '_>, blockty: wasmparser::BlockType) -> Result<()> {
-    let (params, results) = t.block_type(blockty)?;
+    let types = t.block_type(blockty)?;
     let body = t.b.create_block();
     t.ins().jump(body, &[]);
     let handler = new_handler(t);
     let dispatch = t.handlers[handler].dispatch;
     let exn = t.b.block_params(dispatch)[0];
-    t.b.seal_block(body);
-    t.b.switch_to_block(body);
-    let height = t.stack.len() - params.len();
-    let next = t.block_with_params(&results);
-    let kind = FrameKind::Try { miss: Some(dispatch), exn };
-    let frame = super::control::frame(kind, params, results, next, None, height);
-    super::control::push(t, frame);
-    enter_scope(t, handler);
+    enter_scope(t, body, FrameKind::Try { miss: Some(dispatch), exn }, types, handler);
     Ok(())
 }
 
