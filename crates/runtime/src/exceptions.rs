@@ -25,6 +25,8 @@ use std::ptr::NonNull;
 #[derive(Debug)]
 pub(crate) struct VMTag {
     pub type_id: u32,
+    /// How many values its exceptions carry (its type's parameters), for `NewException`.
+    pub values: usize,
     /// How errors name it: the export name it was defined under, or its index and module.
     pub name: String,
 }
@@ -57,7 +59,8 @@ impl Tag {
 
 impl StoreOpaque {
     pub(crate) fn new_tag(&mut self, type_id: u32, name: String) -> Tag {
-        self.tags.push(Box::new(VMTag { type_id, name }));
+        let values = self.engine.func_type(type_id).params.len();
+        self.tags.push(Box::new(VMTag { type_id, values, name }));
         Tag(self.tags.len() - 1)
     }
 
@@ -239,11 +242,11 @@ pub(crate) unsafe extern "C" fn new_exception_builtin(vmctx: *mut u8, tag: u32) 
         let instance = crate::instance::InstanceData::from_vmctx(vmctx);
         let tag = instance.tags[tag as usize];
         let store = instance.store();
-        let n = store.engine.func_type(store.tags[tag.0].type_id).params.len();
         if store.exceptions.wants_collection() {
             store.collect_exceptions();
         }
-        store.new_exception(tag, std::iter::repeat_n(0, n))
+        let values = store.tags[tag.0].values;
+        store.new_exception(tag, std::iter::repeat_n(0, values))
     }
 }
 

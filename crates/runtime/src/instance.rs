@@ -133,19 +133,10 @@ impl Instance {
         if imports.len() != info.imports.len() {
             bail!(LinkError::Count(info.imports.len(), imports.len()));
         }
-        let tag_types: Vec<u32> = store.opaque_ref().tags.iter().map(|t| t.type_id).collect();
         for (import, value) in info.imports.iter().zip(imports) {
             let want = module.entity_type(import.index);
             let have = value.ty(&store);
-            let accepted = import_accepts(
-                &store.opaque_ref().engine,
-                &tag_types,
-                module,
-                import.index,
-                value,
-                &want,
-                &have,
-            );
+            let accepted = import_accepts(store.opaque_ref(), module, import.index, value, &want, &have);
             if !accepted && want == have {
                 bail!(LinkError::NotSubtype(import.module.clone(), import.name.clone(), have));
             }
@@ -437,14 +428,14 @@ fn tag_name(info: &kite_frontend::ModuleInfo, tag: u32) -> String {
 /// subtype will do; for the rest, what can be written must match exactly and what is only read
 /// may be of a subtype.
 fn import_accepts(
-    engine: &crate::Engine,
-    tag_types: &[u32],
+    store: &StoreOpaque,
     module: &Module,
     index: EntityIndex,
     value: &Extern,
     want: &ExternType,
     have: &ExternType,
 ) -> bool {
+    let engine = &store.engine;
     match (want, have) {
         (ExternType::Func(_), ExternType::Func(_)) => {
             let (EntityIndex::Func(i), Extern::Func(f)) = (index, value) else { return false };
@@ -467,7 +458,7 @@ fn import_accepts(
         // place in it), not a subtype: values travel both ways.
         (ExternType::Tag(_), ExternType::Tag(_)) => {
             let (EntityIndex::Tag(i), Extern::Tag(t)) = (index, value) else { return false };
-            tag_types[t.0] == module.type_ids()[module.info().tags[i as usize] as usize]
+            store.tags[t.0].type_id == module.type_ids()[module.info().tags[i as usize] as usize]
         }
         _ => false,
     }
