@@ -24,17 +24,36 @@ def name(b, i):
     return b[i:i + n].decode("utf-8"), i + n
 
 
-def main():
-    path, wanted = sys.argv[1], sys.argv[2:]
+def sections(path):
+    """The bytes of the module at `path` and (id, start, end) of each of its sections; exits if
+    it is not a Wasm 1.0 binary."""
     b = open(path, "rb").read()
     if b[:8] != b"\0asm\x01\0\0\0":
         sys.exit(f"{path}: not a Wasm 1.0 binary")
-    i = 8
-    types, funcs, imports, exports = [], [], 0, {}
+    found, i = [], 8
     while i < len(b):
         sid = b[i]
         size, i = leb_u(b, i + 1)
-        end = i + size
+        found.append((sid, i, i + size))
+        i += size
+    return b, found
+
+
+def exports_in(b, i):
+    """(name, kind, index) of each export of the export section starting at `i`."""
+    n, j = leb_u(b, i)
+    for _ in range(n):
+        nm, j = name(b, j)
+        kind = b[j]
+        idx, j = leb_u(b, j + 1)
+        yield nm, kind, idx
+
+
+def main():
+    path, wanted = sys.argv[1], sys.argv[2:]
+    b, found = sections(path)
+    types, funcs, imports, exports = [], [], 0, {}
+    for sid, i, _ in found:
         if sid == 1:  # type
             n, j = leb_u(b, i)
             for _ in range(n):
@@ -53,13 +72,8 @@ def main():
                 t, j = leb_u(b, j)
                 funcs.append(t)
         elif sid == 7:  # export
-            n, j = leb_u(b, i)
-            for _ in range(n):
-                nm, j = name(b, j)
-                kind = b[j]
-                idx, j = leb_u(b, j + 1)
+            for nm, kind, idx in exports_in(b, i):
                 exports[nm] = (kind, idx)
-        i = end
     if imports:
         sys.exit(f"{path}: has {imports} import(s); must have none")
     for w in wanted:

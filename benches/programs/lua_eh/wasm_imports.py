@@ -5,21 +5,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from wasm_check import leb_u, name  # noqa: E402
+from wasm_check import exports_in, leb_u, name, sections  # noqa: E402
 
 KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
 
 def main():
-    path = sys.argv[1]
-    b = open(path, "rb").read()
-    if b[:8] != b"\0asm\x01\0\0\0":
-        sys.exit(f"{path}: not a Wasm 1.0 binary")
-    i = 8
-    while i < len(b):
-        sid = b[i]
-        size, i = leb_u(b, i + 1)
-        end = i + size
+    b, found = sections(sys.argv[1])
+    for sid, i, _ in found:
         if sid == 2:  # import: only the names and kinds are read
             n, j = leb_u(b, i)
             for _ in range(n):
@@ -49,13 +42,8 @@ def main():
             n, _ = leb_u(b, i)
             print(f"tags {n}")
         elif sid == 7:  # export
-            n, j = leb_u(b, i)
-            for _ in range(n):
-                nm, j = name(b, j)
-                kind = b[j]
-                _, j = leb_u(b, j + 1)
+            for nm, kind, _ in exports_in(b, i):
                 print(f"export {nm} {KINDS.get(kind, kind)}")
-        i = end
 
 
 if __name__ == "__main__":
