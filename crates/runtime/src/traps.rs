@@ -201,10 +201,12 @@ pub unsafe fn catch(
     if outermost {
         limit.store(0, Ordering::SeqCst);
     }
-    let exn = UNCAUGHT.with(|u| u.replace(std::ptr::null_mut()));
     if status == 0 {
-        Ok(())
-    } else if !exn.is_null() {
+        return Ok(());
+    }
+    // Something unwound to us: an exception (`unwind_with_exception`) or a trap.
+    let exn = UNCAUGHT.with(|u| u.replace(std::ptr::null_mut()));
+    if !exn.is_null() {
         Err(Unwound::Exception(exn))
     } else {
         let raw = LAST_TRAP.with(|t| t.take()).expect("a trap was recorded");
